@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/** Stops the process at start with a message naming the variable at fault. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const DRIVER_SUFFIXES = /^postgresql\+(asyncpg|psycopg2?|pg8000):\/\//;
+
+/** Accepts the URL spellings other services of the company use for the same database. */
+export function normaliseDatabaseUrl(url: string): string {
+  const normalised = url.trim().replace(DRIVER_SUFFIXES, 'postgresql://');
+  if (!/^postgres(ql)?:\/\//.test(normalised)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  return normalised;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z.stringbool();
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const priceCredits = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"price_123": 100}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), z.number().int().positive()));
+
+const webhookSecrets = z
+  .string()
+  .transform((text) => text.split(',').map((secret) => secret.trim()).filter(Boolean))
+  .pipe(z.array(z.string().startsWith('whsec_', 'each secret must start with whsec_')));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: optionalText,
+  ASYNC_DATABASE_URL: optionalText,
+  SYNC_DATABASE_URL: optionalText,
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DB_ECHO: flag.default(false),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  STRIPE_WEBHOOK_SECRET: optionalText.pipe(webhookSecrets.optional()),
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  STRIPE_SECRET_KEY: optionalText,
+  STRIPE_API_BASE: optionalText.pipe(z.url().optional()),
+  STRIPE_PRICE_CREDITS: priceCredits.default({}),
+  MAX_CREDITS_PER_PURCHASE: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000),
+  E2E_TEST_MODE: flag.default(false),
+  HTTP_PORT: port.default(3000),
+  GRPC_PORT: port.default(50051),
+  GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: port.default(9464),
+  CREDITS_GRPC_URL: z.string().min(1).default('127.0.0.1:50051'),
+  CREDITS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
+  CREDITS_API_TOKEN: optionalText,
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+function toConfig(env: Env) {
+  const databaseUrl = env.DATABASE_URL ?? env.ASYNC_DATABASE_URL ?? env.SYNC_DATABASE_URL;
+  return {
+    nodeEnv: env.NODE_ENV,
+    database: {
+      /** Undefined means: run the embedded PostgreSQL under `dataDir`. */
+      url: databaseUrl === undefined ? undefined : normaliseDatabaseUrl(databaseUrl),
+      poolMax: env.DB_POOL_MAX,
+      echo: env.DB_ECHO,
+      dataDir: env.DATA_DIR,
+      embeddedPort: env.EMBEDDED_PG_PORT,
+    },
+    stripe: {
+      webhookSecrets: env.STRIPE_WEBHOOK_SECRET ?? [],
+      toleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_S,
+      secretKey: env.STRIPE_SECRET_KEY,
+      apiBase: env.STRIPE_API_BASE,
+      priceCredits: env.STRIPE_PRICE_CREDITS,
+    },
+    credits: {
+      maxPerPurchase: env.MAX_CREDITS_PER_PURCHASE,
+    },
+    e2eTestMode: env.E2E_TEST_MODE,
+    http: { port: env.HTTP_PORT },
+    grpc: {
+      host: env.GRPC_HOST,
+      port: env.GRPC_PORT,
+      url: env.CREDITS_GRPC_URL,
+      deadlineMs: env.CREDITS_GRPC_DEADLINE_MS,
+      apiToken: env.CREDITS_API_TOKEN,
+    },
+    metrics: { port: env.METRICS_PORT },
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Parses and checks the environment once; every process reads this object and nothing else. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const config = toConfig(parsed.data);
+  if (config.e2eTestMode && config.nodeEnv === 'production') {
+    throw new ConfigError('E2E_TEST_MODE: refused when NODE_ENV=production (it accepts unsigned webhooks)');
+  }
+  if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
+    throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
+  }
+  return deepFreeze(config);
+}
+
+/** The edge cannot verify anything without a secret, unless end-to-end test mode is on. */
+export function assertWebhookSecrets(config: Config): void {
+  if (config.stripe.webhookSecrets.length === 0 && !config.e2eTestMode) {
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET: required (whsec_…, comma-separated for rotation) unless E2E_TEST_MODE=true');
+  }
+}
