@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261126000000_credits_schema } from './Migration20261126000000_credits_schema';
+
+/**
+ * Every migration, in order. Listed here rather than found by a glob so that the migrator gets
+ * classes already loaded by whatever runs the code (tsx, vitest or compiled JS).
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261126000000_credits_schema', class: Migration20261126000000_credits_schema },
+];

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { ApplyCheckoutRequest__Output } from '../grpc/generated/credits/v1/ApplyCheckoutRequest';
+import { CreditsError } from './errors';
+import type { LineItem } from './purchase-credits';
+
+export const CHECKOUT_EVENT_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+] as const;
+export type CheckoutEventType = (typeof CHECKOUT_EVENT_TYPES)[number];
+
+export function isCheckoutEventType(type: string): type is CheckoutEventType {
+  return (CHECKOUT_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+export const MAX_EVENT_JSON_BYTES = 1024 * 1024;
+
+const stripeId = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a Stripe id');
+const optionalText = z.string().max(1024);
+
+const SessionSchema = z.object({
+  id: stripeId,
+  status: optionalText,
+  payment_status: optionalText,
+  mode: optionalText,
+  client_reference_id: optionalText,
+  customer: optionalText,
+  customer_details: z.object({ email: optionalText }).nullable(),
+  customer_email: optionalText,
+  metadata: z.record(z.string().max(40), z.string().max(500)),
+  amount_total: z.string().optional(),
+  currency: optionalText,
+  payment_intent: optionalText,
+});
+
+const RequestSchema = z.object({
+  event_id: stripeId,
+  event_type: z.string().regex(/^[a-z0-9_.]{1,100}$/, 'must be a Stripe event type'),
+  session: SessionSchema.nullable(),
+  line_items: z
+    .array(z.object({ price_id: stripeId, quantity: z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be 1..999999999') }))
+    .max(100),
+  event_json: z.string().max(MAX_EVENT_JSON_BYTES),
+});
+
+export interface CheckoutSession {
+  id: string;
+  status: string;
+  paymentStatus: string;
+  mode: string;
+  clientReferenceId: string;
+  customer: string;
+  customerDetailsEmail: string;
+  customerEmail: string;
+  metadata: Record<string, string>;
+}
+
+/** One Stripe event, checked and in the domain's terms. */
+export interface CheckoutEvent {
+  eventId: string;
+  eventType: string;
+  session?: CheckoutSession;
+  lineItems: LineItem[];
+  payload: Record<string, unknown>;
+}
+
+function parsePayload(json: string, eventId: string): Record<string, unknown> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(json);
+  } catch {
+    throw new CreditsError('REQUEST_INVALID', 'event_json: not JSON');
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new CreditsError('REQUEST_INVALID', 'event_json: not a JSON object');
+  }
+  const { id } = payload as { id?: unknown };
+  if (id !== eventId) throw new CreditsError('REQUEST_INVALID', 'event_json: id differs from event_id');
+  return payload as Record<string, unknown>;
+}
+
+/** Validates an ApplyCheckout request; every problem is INVALID_ARGUMENT naming the field. */
+export function checkoutEventFromRequest(request: ApplyCheckoutRequest__Output): CheckoutEvent {
+  const parsed = RequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CreditsError('REQUEST_INVALID', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const { event_id, event_type, session, line_items, event_json } = parsed.data;
+  if (isCheckoutEventType(event_type) && !session) {
+    throw new CreditsError('REQUEST_INVALID', `session: required for ${event_type}`);
+  }
+  return {
+    eventId: event_id,
+    eventType: event_type,
+    session: session
+      ? {
+          id: session.id,
+          status: session.status,
+          paymentStatus: session.payment_status,
+          mode: session.mode,
+          clientReferenceId: session.client_reference_id,
+          customer: session.customer,
+          customerDetailsEmail: session.customer_details?.email ?? '',
+          customerEmail: session.customer_email,
+          metadata: session.metadata,
+        }
+      : undefined,
+    lineItems: line_items.map((item) => ({ priceId: item.price_id, quantity: Number(item.quantity) })),
+    payload: parsePayload(event_json, event_id),
+  };
+}

@@ -1,0 +1,79 @@
+import type { EntityManager } from '../db/orm';
+import { CreditsError } from './errors';
+import { parseIdentifier, type Identifier } from './identifiers';
+
+export interface UserRecord {
+  id: string;
+  uuid: string;
+  email: string | null;
+  creditsBalance: string;
+}
+
+interface UserRow {
+  id: string;
+  uuid: string;
+  email: string | null;
+  credits_balance: string;
+}
+
+const COLUMNS = 'id, uuid, email, credits_balance';
+
+const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
+  uuid: 'uuid = ?',
+  legacy_id: 'id = ?',
+  email: 'lower(email) = lower(?)',
+};
+
+function toRecord(row: UserRow): UserRecord {
+  return { id: String(row.id), uuid: row.uuid, email: row.email, creditsBalance: String(row.credits_balance) };
+}
+
+async function selectOne(em: EntityManager, where: string, value: string): Promise<UserRecord | undefined> {
+  const rows = await em.execute<UserRow[]>(`SELECT ${COLUMNS} FROM users WHERE ${where} LIMIT 1`, [value]);
+  return rows[0] && toRecord(rows[0]);
+}
+
+export function findUser(em: EntityManager, identifier: Identifier): Promise<UserRecord | undefined> {
+  return selectOne(em, WHERE_BY_KIND[identifier.kind], identifier.value);
+}
+
+/** ResolveUser and GetBalance: a well-formed identifier that names nobody is NOT_FOUND. */
+export async function resolveUser(em: EntityManager, raw: string): Promise<{ user: UserRecord; matchedBy: Identifier['kind'] }> {
+  const identifier = parseIdentifier(raw);
+  const user = await findUser(em, identifier);
+  if (!user) throw new CreditsError('USER_NOT_FOUND', `no user matches that ${identifier.kind.replace('_', ' ')}`);
+  return { user, matchedBy: identifier.kind };
+}
+
+export function findUserByStripeCustomer(em: EntityManager, customerId: string): Promise<UserRecord | undefined> {
+  return selectOne(em, 'stripe_customer_id = ? ORDER BY id', customerId);
+}
+
+/** Race-safe: two transactions creating one email end with one user (the loser waits, then reads it). */
+export async function findOrCreateUserByEmail(em: EntityManager, email: string): Promise<UserRecord> {
+  const existing = await selectOne(em, WHERE_BY_KIND.email, email);
+  if (existing) return existing;
+  const inserted = await em.execute<UserRow[]>(
+    `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`,
+    [email],
+  );
+  if (inserted[0]) return toRecord(inserted[0]);
+  const winner = await selectOne(em, WHERE_BY_KIND.email, email);
+  if (!winner) throw new Error('user vanished between conflict and read');
+  return winner;
+}
+
+/** Remembers the Stripe customer of a user who has none yet; a user's first customer id sticks. */
+export async function linkStripeCustomer(em: EntityManager, userId: string, customerId: string): Promise<void> {
+  await em.execute('UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
+}
+
+/** Adds (or, negative, takes) credits; the CHECK constraint refuses a negative balance. */
+export async function addToBalance(em: EntityManager, userId: string, amount: number): Promise<UserRecord> {
+  const rows = await em.execute<UserRow[]>(
+    `UPDATE users SET credits_balance = credits_balance + ?, updated_at = now() WHERE id = ? RETURNING ${COLUMNS}`,
+    [amount, userId],
+  );
+  if (!rows[0]) throw new Error(`user ${userId} vanished while its balance was updated`);
+  return toRecord(rows[0]);
+}

@@ -1,0 +1,25 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
+
+export const EVENT_STATUSES = ['processing', 'completed', 'failed', 'ignored', 'pending'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const StripeEvent = defineEntity({
+  name: 'StripeEvent',
+  tableName: 'stripe_events',
+  properties: (p) => ({
+    id: p.bigint('string').primary().autoincrement(),
+    eventId: p.text().unique(),
+    eventType: p.text(),
+    status: p.enum([...EVENT_STATUSES]),
+    outcome: p.text().nullable(),
+    errorMessage: p.text().nullable(),
+    attempts: p.integer().default(1),
+    checkoutSessionId: p.text().nullable(),
+    userId: p.bigint('string').nullable(),
+    payload: p.json<Record<string, unknown>>(),
+    receivedAt: p.datetime().defaultRaw('now()'),
+    processedAt: p.datetime().nullable(),
+  }),
+});
+
+export type StripeEvent = InferEntity<typeof StripeEvent>;

@@ -1,0 +1,47 @@
+import { ConnectionException, DeadlockException, DriverException, LockWaitTimeoutException } from '@mikro-orm/core';
+import { CreditsError } from '../credits/errors';
+
+// SQLSTATE classes: 08 connection, 57P0x shutdown/crash, 53 resources; 40001/40P01 lost a race.
+const UNAVAILABLE_STATES = /^(08...|57P0[1-4]|53...)$/;
+const CONFLICT_STATES = new Set(['40001', '40P01', '55P03']);
+const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = /Timeout acquiring a connection|Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i;
+
+function stateOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { sqlState, code } = error as { sqlState?: unknown; code?: unknown };
+  if (typeof sqlState === 'string') return sqlState;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Turns what the database driver threw into the domain's error: an outage is UNAVAILABLE (the
+ * caller retries later), a lost race is a conflict (retried here first), anything else INTERNAL.
+ */
+export function classifyDatabaseError(error: unknown): CreditsError | undefined {
+  if (error instanceof CreditsError) return error;
+  const previous = error instanceof DriverException ? (error as { previous?: unknown }).previous : undefined;
+  const state = stateOf(error) ?? stateOf(previous);
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DeadlockException || error instanceof LockWaitTimeoutException || (state && CONFLICT_STATES.has(state))) {
+    return new CreditsError('TRANSACTION_CONFLICT', 'the transaction lost a race with another; retry');
+  }
+  if (
+    error instanceof ConnectionException ||
+    (state && (UNAVAILABLE_STATES.test(state) || UNAVAILABLE_ERRNOS.has(state))) ||
+    UNAVAILABLE_MESSAGES.test(message)
+  ) {
+    return new CreditsError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
+  }
+  if (state === '57014') return new CreditsError('DEADLINE_EXCEEDED', 'the database statement timed out');
+  return undefined;
+}
+
+/** Runs database work and rethrows its failures in the domain's terms. */
+export async function translateDatabaseErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw classifyDatabaseError(error) ?? error;
+  }
+}

@@ -1,0 +1,45 @@
+import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import type { Logger } from '../logger';
+import { migrationsList } from '../../migrations';
+import { entities } from './entities';
+
+export type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+
+export interface OrmOptions {
+  url: string;
+  poolMax: number;
+  echo: boolean;
+  logger: Logger;
+  /** How long a pooled connection may be waited for before the call fails as unavailable. */
+  acquireTimeoutMs?: number;
+}
+
+/** The only place the ORM is configured; the service, the CLI, the migrator and the tests share it. */
+export function ormConfig(options: OrmOptions): Options {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: options.url,
+    entities,
+    extensions: [Migrator],
+    pool: { min: 0, max: options.poolMax, acquireTimeoutMillis: options.acquireTimeoutMs ?? 5_000 },
+    // Answer fast when the database is gone instead of hanging the caller's deadline away.
+    driverOptions: { connection: { connectionTimeoutMillis: 3_000, application_name: 'credits-service' } },
+    debug: options.echo,
+    logger: (message) => options.logger.debug({ orm: true }, message),
+    allowGlobalContext: false,
+    ensureDatabase: false,
+    migrations: {
+      migrationsList,
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      tableName: 'mikro_orm_migrations',
+    },
+  };
+}
+
+export function initORM(options: OrmOptions): Promise<MikroORM> {
+  return MikroORM.init(ormConfig(options));
+}

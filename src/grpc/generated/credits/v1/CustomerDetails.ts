@@ -1,0 +1,10 @@
+// Original file: proto/credits/v1/credits.proto
+
+
+export interface CustomerDetails {
+  'email'?: (string);
+}
+
+export interface CustomerDetails__Output {
+  'email': (string);
+}

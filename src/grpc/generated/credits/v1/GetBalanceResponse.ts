@@ -1,0 +1,13 @@
+// Original file: proto/credits/v1/credits.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface GetBalanceResponse {
+  'user_id'?: (string);
+  'balance'?: (number | string | Long);
+}
+
+export interface GetBalanceResponse__Output {
+  'user_id': (string);
+  'balance': (string);
+}

@@ -1,0 +1,101 @@
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import type { CreditRules } from '../credits/purchase-credits';
+import type { MikroORM } from '../db/orm';
+import type { Logger } from '../logger';
+import { createTokenCheck } from './auth';
+import { creditsServiceHandlers } from './credits-service';
+import { HealthService } from './health';
+import { CREDITS_SERVICE_NAME, packageDefinition, protos } from './proto';
+
+export interface CreditsServerOptions {
+  orm: MikroORM;
+  logger: Logger;
+  rules: CreditRules;
+  apiToken: string | undefined;
+  host: string;
+  port: number;
+  /** How often the database is pinged to keep the health status true. */
+  healthIntervalMs?: number;
+  onCallFinished?: (method: string, code: string, seconds: number) => void;
+}
+
+export interface CreditsServer {
+  port: number;
+  health: HealthService;
+  /** Stops taking calls, lets running ones finish for up to graceMs, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+async function databaseAnswers(orm: MikroORM): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startCreditsServer(options: CreditsServerOptions): Promise<CreditsServer> {
+  const { orm, logger } = options;
+  let closing = false;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 2 * 1024 * 1024 });
+  const health = new HealthService([CREDITS_SERVICE_NAME]);
+
+  server.addService(
+    protos.credits.v1.CreditsService.service,
+    creditsServiceHandlers({
+      em: orm.em,
+      rules: options.rules,
+      call: {
+        logger,
+        checkToken: createTokenCheck(options.apiToken),
+        isClosing: () => closing,
+        onFinish: options.onCallFinished,
+      },
+    }),
+  );
+  server.addService(protos.grpc.health.v1.Health.service, health.handlers);
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+
+  const checkDatabase = async () => {
+    if (closing) return;
+    const up = await databaseAnswers(orm);
+    if (closing) return;
+    const next = up ? 'SERVING' : 'NOT_SERVING';
+    if (health.get() !== next) logger.warn({ health: next }, up ? 'database reachable: serving' : 'database unreachable: not serving');
+    health.setAll(next);
+  };
+  await checkDatabase();
+  const monitor = setInterval(checkDatabase, options.healthIntervalMs ?? 1_000);
+  monitor.unref();
+
+  return {
+    port,
+    health,
+    close: async (graceMs) => {
+      if (closing) return;
+      closing = true;
+      clearInterval(monitor);
+      health.setAll('NOT_SERVING');
+      health.endWatches();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          logger.warn('grace period over: cutting remaining calls');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { CreditsError, type ErrorKind } from '../credits/errors';
+import { classifyDatabaseError } from '../db/errors';
+
+export const ERROR_CODE_METADATA_KEY = 'credits-error-code';
+
+const GRPC_STATUS: Record<ErrorKind, status> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  unauthenticated: status.UNAUTHENTICATED,
+  unavailable: status.UNAVAILABLE,
+  aborted: status.ABORTED,
+  deadline_exceeded: status.DEADLINE_EXCEEDED,
+  internal: status.INTERNAL,
+};
+
+/** The one mapping from anything a handler threw to the status a caller sees. */
+export function toServiceError(error: unknown): Partial<ServiceError> & { code: status; creditsError: CreditsError } {
+  const known =
+    error instanceof CreditsError ? error : (classifyDatabaseError(error) ?? new CreditsError('INTERNAL', 'internal error'));
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, known.code);
+  return { code: GRPC_STATUS[known.kind], details: known.message, metadata, creditsError: known };
+}

@@ -1,0 +1,64 @@
+import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { CreditsError } from '../credits/errors';
+import type { Logger } from '../logger';
+import { toServiceError } from './status';
+
+export interface CallContext {
+  logger: Logger;
+  /** Aborted when the caller cancels or its deadline passes. */
+  signal: AbortSignal;
+}
+
+export interface UnaryOptions {
+  method: string;
+  logger: Logger;
+  checkToken: (metadata: Metadata) => void;
+  isClosing: () => boolean;
+  onFinish?: (method: string, code: string, seconds: number) => void;
+}
+
+const STRIPE_EVENT_HEADER = 'stripe-event-id';
+
+function deadlineSignal(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort(new CreditsError('DEADLINE_EXCEEDED', 'the call was cancelled or ran past its deadline')));
+  return controller.signal;
+}
+
+/**
+ * Wraps an async handler: token check, a per-call logger carrying the Stripe event id, one answer
+ * per call, and every throw mapped once by toServiceError.
+ */
+export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, context: CallContext) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    const started = process.hrtime.bigint();
+    const eventId = call.metadata.get(STRIPE_EVENT_HEADER)[0];
+    const logger = options.logger.child({ method: options.method, ...(typeof eventId === 'string' ? { stripeEventId: eventId } : {}) });
+    const finish = (code: string, extra: Record<string, unknown>) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      options.onFinish?.(options.method, code, seconds);
+      logger.info({ code, durationMs: Math.round(seconds * 1e4) / 10, ...extra }, 'grpc call');
+    };
+    const run = async () => {
+      if (options.isClosing()) throw new CreditsError('SHUTTING_DOWN', 'the server is shutting down; retry');
+      options.checkToken(call.metadata);
+      const deadline = call.getDeadline();
+      if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
+        throw new CreditsError('DEADLINE_EXCEEDED', 'the deadline passed before the call started');
+      }
+      return handler(call.request, { logger, signal: deadlineSignal(call as ServerUnaryCall<unknown, unknown>) });
+    };
+    run().then(
+      (response) => {
+        finish('OK', {});
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const serviceError = toServiceError(error);
+        if (serviceError.creditsError.kind === 'internal') logger.error({ err: error }, 'unexpected failure');
+        finish(serviceError.creditsError.code, {});
+        callback(serviceError);
+      },
+    );
+  };
+}
