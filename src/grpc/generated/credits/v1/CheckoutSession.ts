@@ -16,7 +16,6 @@ export interface CheckoutSession {
   'amount_total'?: (number | string | Long);
   'currency'?: (string);
   'payment_intent'?: (string);
-  '_amount_total'?: "amount_total";
 }
 
 export interface CheckoutSession__Output {
@@ -29,8 +28,7 @@ export interface CheckoutSession__Output {
   'customer_details': (_credits_v1_CustomerDetails__Output | null);
   'customer_email': (string);
   'metadata': ({[key: string]: string});
-  'amount_total'?: (string);
+  'amount_total': (string);
   'currency': (string);
   'payment_intent': (string);
-  '_amount_total'?: "amount_total";
 }
