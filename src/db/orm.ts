@@ -23,8 +23,17 @@ export function ormConfig(options: OrmOptions): Options {
     entities,
     extensions: [Migrator],
     pool: { min: 0, max: options.poolMax, acquireTimeoutMillis: options.acquireTimeoutMs ?? 5_000 },
-    // Answer fast when the database is gone instead of hanging the caller's deadline away.
-    driverOptions: { connection: { connectionTimeoutMillis: 3_000, application_name: 'credits-service' } },
+    // Merged into knex's own options: fail fast when the database is gone instead of eating the
+    // caller's deadline, and send knex's warnings (dropped connections) to our logger, not the console.
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 3_000, application_name: 'credits-service' },
+      log: {
+        warn: (message: unknown) => options.logger.warn({ db: String(message) }, 'database driver warning'),
+        error: (message: unknown) => options.logger.error({ db: String(message) }, 'database driver error'),
+        deprecate: () => {},
+        debug: () => {},
+      },
+    },
     debug: options.echo,
     logger: (message) => options.logger.debug({ orm: true }, message),
     allowGlobalContext: false,

@@ -47,6 +47,7 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
   const address = `127.0.0.1:${server.port}`;
   const client = createCreditsClient(address, { token });
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
+  sql.on('error', () => {}); // idle connections cut by outage tests; the next query reconnects
   return {
     database,
     orm,

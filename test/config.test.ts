@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { assertWebhookSecrets, ConfigError, loadConfig } from '../src/config';
+
+const fails = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env);
+    return 'loaded';
+  } catch (error) {
+    return error instanceof ConfigError ? error.message : 'other';
+  }
+};
+
+describe('loadConfig', () => {
+  it('when nothing is set, then the documented defaults apply and the result is frozen', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.http.port).toBe(3000);
+    expect(config.grpc.port).toBe(50051);
+    expect(config.grpc.url).toBe('127.0.0.1:50051');
+    expect(config.stripe.toleranceSeconds).toBe(300);
+    expect(config.credits.maxPerPurchase).toBe(1_000_000);
+    expect(config.e2eTestMode).toBe(false);
+    expect(Object.isFrozen(config.stripe.priceCredits)).toBe(true);
+  });
+
+  it('when the database URL comes from a Python service, then it is normalised', () => {
+    expect(loadConfig({ ASYNC_DATABASE_URL: 'postgresql+asyncpg://u:p@db:5432/credits' }).database.url).toBe('postgresql://u:p@db:5432/credits');
+    expect(loadConfig({ SYNC_DATABASE_URL: 'postgresql+psycopg://u@db/credits' }).database.url).toBe('postgresql://u@db/credits');
+    expect(loadConfig({ DATABASE_URL: 'postgres://a@b/c', SYNC_DATABASE_URL: 'postgres://x@y/z' }).database.url).toBe('postgres://a@b/c');
+  });
+
+  it('when booleans are spelled "false", then they are false', () => {
+    expect(loadConfig({ E2E_TEST_MODE: 'false', DB_ECHO: 'false' })).toMatchObject({ e2eTestMode: false, database: { echo: false } });
+    expect(loadConfig({ E2E_TEST_MODE: 'true' }).e2eTestMode).toBe(true);
+  });
+
+  it('when secrets are comma-separated, then each is kept for rotation', () => {
+    expect(loadConfig({ STRIPE_WEBHOOK_SECRET: 'whsec_a, whsec_b' }).stripe.webhookSecrets).toEqual(['whsec_a', 'whsec_b']);
+  });
+
+  it.each([
+    [{ HTTP_PORT: 'eighty' }, 'HTTP_PORT'],
+    [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
+    [{ STRIPE_PRICE_CREDITS: '{"price_1": -5}' }, 'STRIPE_PRICE_CREDITS'],
+    [{ STRIPE_PRICE_CREDITS: 'not json' }, 'STRIPE_PRICE_CREDITS'],
+    [{ STRIPE_WEBHOOK_SECRET: 'sk_live_oops' }, 'STRIPE_WEBHOOK_SECRET'],
+    [{ E2E_TEST_MODE: 'maybe' }, 'E2E_TEST_MODE'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],
+    [{ MAX_CREDITS_PER_PURCHASE: '0' }, 'MAX_CREDITS_PER_PURCHASE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NODE_ENV: 'production', E2E_TEST_MODE: 'true', CREDITS_API_TOKEN: 't' }, 'E2E_TEST_MODE'],
+    [{ NODE_ENV: 'production' }, 'CREDITS_API_TOKEN'],
+  ])('when %j, then start-up stops naming %s', (env, variable) => {
+    expect(fails(env)).toContain(variable);
+  });
+
+  it('when the edge has no webhook secret and no test mode, then it refuses to start', () => {
+    expect(() => assertWebhookSecrets(loadConfig({}))).toThrow(/STRIPE_WEBHOOK_SECRET/);
+    expect(() => assertWebhookSecrets(loadConfig({ E2E_TEST_MODE: 'true' }))).not.toThrow();
+  });
+});
