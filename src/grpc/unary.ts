@@ -5,8 +5,6 @@ import { toServiceError } from './status';
 
 export interface CallContext {
   logger: Logger;
-  /** Aborted when the caller cancels or its deadline passes. */
-  signal: AbortSignal;
 }
 
 export interface UnaryOptions {
@@ -18,12 +16,6 @@ export interface UnaryOptions {
 }
 
 const STRIPE_EVENT_HEADER = 'stripe-event-id';
-
-function deadlineSignal(call: ServerUnaryCall<unknown, unknown>): AbortSignal {
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new CreditsError('DEADLINE_EXCEEDED', 'the call was cancelled or ran past its deadline')));
-  return controller.signal;
-}
 
 /**
  * Wraps an async handler: token check, a per-call logger carrying the Stripe event id, one answer
@@ -46,7 +38,8 @@ export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, c
       if (deadline instanceof Date && deadline.getTime() <= Date.now()) {
         throw new CreditsError('DEADLINE_EXCEEDED', 'the deadline passed before the call started');
       }
-      return handler(call.request, { logger, signal: deadlineSignal(call as ServerUnaryCall<unknown, unknown>) });
+      // Work that outlives its deadline still commits whole; the caller's retry then finds it done.
+      return handler(call.request, { logger });
     };
     run().then(
       (response) => {
