@@ -29,7 +29,7 @@ const SessionSchema = z.object({
   customer_details: z.object({ email: optionalText }).nullable(),
   customer_email: optionalText,
   metadata: z.record(z.string().max(40), z.string().max(500)),
-  amount_total: z.string().optional(),
+  amount_total: z.string(),
   currency: optionalText,
   payment_intent: optionalText,
 });

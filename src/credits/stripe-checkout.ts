@@ -40,7 +40,7 @@ function sessionOf(object: unknown): CheckoutSession | null {
     customer_details: { email: text(details?.email) },
     customer_email: text(s.customer_email),
     metadata: metadataOf(s.metadata),
-    ...(typeof amount === 'number' && Number.isSafeInteger(amount) ? { amount_total: String(amount) } : {}),
+    amount_total: typeof amount === 'number' && Number.isSafeInteger(amount) ? String(amount) : '0',
     currency: text(s.currency),
     payment_intent: idOf(s.payment_intent),
   };
