@@ -45,10 +45,10 @@ export function creditsServiceHandlers({ em, rules, call }: CreditsServiceDeps):
   return {
     ApplyCheckout: unary<ApplyCheckoutRequest__Output, ApplyCheckoutResponse>(
       { ...call, method: 'ApplyCheckout' },
-      async (request, { logger }) => {
+      async (request, { logger, summary }) => {
         const event = checkoutEventFromRequest(request);
         const result = await applyCheckout(em, event, rules, logger);
-        logger.info({ eventType: event.eventType, outcome: result.outcome, reason: result.reason, credits: result.creditsGranted }, 'checkout event');
+        Object.assign(summary, { eventType: event.eventType, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
         return {
           outcome: OUTCOMES[result.outcome],
           ...(result.user ? { user: toUser(result.user), balance_after: result.user.creditsBalance } : {}),

@@ -5,6 +5,8 @@ import { toServiceError } from './status';
 
 export interface CallContext {
   logger: Logger;
+  /** Fields for the call's one summary log line (outcome, reason, ...). */
+  summary: Record<string, unknown>;
 }
 
 export interface UnaryOptions {
@@ -26,10 +28,11 @@ export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, c
     const started = process.hrtime.bigint();
     const eventId = call.metadata.get(STRIPE_EVENT_HEADER)[0];
     const logger = options.logger.child({ method: options.method, ...(typeof eventId === 'string' ? { stripeEventId: eventId } : {}) });
-    const finish = (code: string, extra: Record<string, unknown>) => {
+    const summary: Record<string, unknown> = {};
+    const finish = (code: string) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       options.onFinish?.(options.method, code, seconds);
-      logger.info({ code, durationMs: Math.round(seconds * 1e4) / 10, ...extra }, 'grpc call');
+      logger.info({ code, durationMs: Math.round(seconds * 1e4) / 10, ...summary }, 'grpc call');
     };
     const run = async () => {
       if (options.isClosing()) throw new CreditsError('SHUTTING_DOWN', 'the server is shutting down; retry');
@@ -39,17 +42,17 @@ export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, c
         throw new CreditsError('DEADLINE_EXCEEDED', 'the deadline passed before the call started');
       }
       // Work that outlives its deadline still commits whole; the caller's retry then finds it done.
-      return handler(call.request, { logger });
+      return handler(call.request, { logger, summary });
     };
     run().then(
       (response) => {
-        finish('OK', {});
+        finish('OK');
         callback(null, response);
       },
       (error: unknown) => {
         const serviceError = toServiceError(error);
         if (serviceError.creditsError.kind === 'internal') logger.error({ err: error }, 'unexpected failure');
-        finish(serviceError.creditsError.code, {});
+        finish(serviceError.creditsError.code);
         callback(serviceError);
       },
     );
