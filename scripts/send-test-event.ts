@@ -1,13 +1,16 @@
 /**
  * Sends a signed Stripe Checkout event to the edge, as Stripe would.
- *   STRIPE_WEBHOOK_SECRET=whsec_... npx tsx scripts/send-test-event.ts --email buyer@example.com --credits 100
+ *   npx tsx scripts/send-test-event.ts --email buyer@example.com --credits 100
+ * Signs with STRIPE_WEBHOOK_SECRET, or with the development secret `npm start` made under DATA_DIR.
  * Options: --url (default http://localhost:3000/webhooks/stripe), --type (default checkout.session.completed),
  * --payment-status (paid|unpaid|no_payment_required), --session cs_... (reuse one to send a second event of the
  * same purchase), --client-reference-id, --curl (print an equivalent curl command instead of sending).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
+import { developmentSecretPath } from '../src/edge/webhook-secrets';
 
 const { values } = parseArgs({
   options: {
@@ -22,9 +25,17 @@ const { values } = parseArgs({
   },
 });
 
-const secret = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim();
+// The edge's secret: STRIPE_WEBHOOK_SECRET, else the development secret `npm start` keeps under DATA_DIR.
+function developmentSecret(): string | undefined {
+  try {
+    return readFileSync(developmentSecretPath(process.env.DATA_DIR || '.data'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+const secret = process.env.STRIPE_WEBHOOK_SECRET?.split(',')[0]?.trim() || developmentSecret();
 if (!secret) {
-  console.error('STRIPE_WEBHOOK_SECRET is required (the same whsec_… the edge uses)');
+  console.error('set STRIPE_WEBHOOK_SECRET (the same whsec_… the edge uses), or start the edge once with `npm start`');
   process.exit(2);
 }
 

@@ -181,7 +181,7 @@ describe('createEdgeApp with an injected gateway', () => {
       isServing: async () => true,
       close: () => {},
     };
-    const app = createEdgeApp({ config, logger: captureLogs().logger, credits, metrics: createEdgeMetrics() });
+    const app = createEdgeApp({ config, webhookSecrets: config.stripe.webhookSecrets, logger: captureLogs().logger, credits, metrics: createEdgeMetrics() });
     const http = await listenHttp(app, { port: 0, host: '127.0.0.1' });
     const url = `http://127.0.0.1:${http.port}`;
 

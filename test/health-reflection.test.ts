@@ -54,7 +54,7 @@ describe('health and reflection', () => {
     };
     const names = await new Promise<string[]>((resolve, reject) => {
       const stream = client.ServerReflectionInfo();
-      stream.on('data', (message) => {
+      stream.on('data', (message: { list_services_response?: { service: { name: string }[] } }) => {
         resolve((message.list_services_response?.service ?? []).map((service) => service.name));
         stream.end();
       });

@@ -1,10 +1,11 @@
-import { assertWebhookSecrets, type Config } from '../config';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createEdgeApp } from './app';
 import { createCreditsGateway } from './credits-gateway';
 import { listenHttp } from './http-server';
 import { createStripeLineItemFetcher } from './line-items';
 import { createEdgeMetrics } from './metrics';
+import { resolveWebhookSecrets } from './webhook-secrets';
 
 export interface EdgeRuntime {
   port: number;
@@ -20,7 +21,7 @@ export interface EdgeRuntimeOptions {
 
 /** The edge process: one gRPC channel, the Express app, the HTTP server; closed in that reverse order. */
 export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRuntimeOptions): Promise<EdgeRuntime> {
-  assertWebhookSecrets(config);
+  const webhookSecrets = resolveWebhookSecrets(config, logger);
   const metrics = createEdgeMetrics();
   const credits = createCreditsGateway({
     url: creditsUrl,
@@ -38,7 +39,7 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
       })
     : undefined;
   try {
-    const app = createEdgeApp({ config, logger, credits, lineItems, metrics });
+    const app = createEdgeApp({ config, webhookSecrets, logger, credits, lineItems, metrics });
     const http = await listenHttp(app, { port: config.http.port });
     logger.info({ port: http.port, creditsUrl, lineItems: Boolean(lineItems) }, 'edge listening');
     return {

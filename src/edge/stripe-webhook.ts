@@ -12,6 +12,8 @@ import { verifyStripeEvent, type VerifiedEvent } from './stripe-event';
 
 export interface WebhookDeps {
   config: Config;
+  /** Every secret a signature may match (rotation); empty only in E2E_TEST_MODE. */
+  webhookSecrets: readonly string[];
   logger: Logger;
   credits: CreditsGateway;
   lineItems?: LineItemFetcher;
@@ -44,7 +46,7 @@ export function logLevelFor(status: number): 'info' | 'warn' | 'error' {
  */
 export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
   const verifyOptions = {
-    secrets: deps.config.stripe.webhookSecrets,
+    secrets: deps.webhookSecrets,
     toleranceSeconds: deps.config.stripe.toleranceSeconds,
     acceptUnsigned: deps.config.e2eTestMode,
   };
