@@ -53,7 +53,7 @@ describe('the credits process', () => {
   });
 
   it('when the database is not migrated, then it refuses to serve and says to run npm run migrate', async () => {
-    const started = startCredits({ DATABASE_URL: database.url, GRPC_PORT: '0' });
+    const started = startCredits({ DATABASE_URL: database.url, GRPC_PORT: '0', METRICS_PORT: '0' });
     expect(await exitOf(started.child)).toBe(1);
     expect(started.output()).toContain('npm run migrate');
   });
@@ -65,7 +65,7 @@ describe('the credits process', () => {
     await orm.close();
 
     const port = await findFreePort();
-    const started = startCredits({ DATABASE_URL: database.url, GRPC_PORT: String(port), CREDITS_API_TOKEN: 'process-test-token' });
+    const started = startCredits({ DATABASE_URL: database.url, GRPC_PORT: String(port), METRICS_PORT: '0', CREDITS_API_TOKEN: 'process-test-token' });
     await waitFor(started, '"ready"');
     const health = createHealthClient(`127.0.0.1:${port}`);
     const status = await new Promise((resolve) =>

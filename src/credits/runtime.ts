@@ -4,10 +4,14 @@ import { migrateUp, migrationStatus } from '../db/migrations';
 import { initORM, type MikroORM } from '../db/orm';
 import { startCreditsServer, type CreditsServer } from '../grpc/server';
 import type { Logger } from '../logger';
+import { createCreditsMetrics } from './metrics';
+import { startMetricsServer, type MetricsServer } from './metrics-server';
 
 export interface CreditsRuntime {
   orm: MikroORM;
   server: CreditsServer;
+  /** Prometheus `GET /metrics` of this process (METRICS_HOST:METRICS_PORT). */
+  metrics: MetricsServer;
   close(): Promise<void>;
 }
 
@@ -31,8 +35,11 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
       const { pending } = await migrationStatus(orm);
       if (pending.length) throw new Error(`database has ${pending.length} pending migration(s): run \`npm run migrate\` first`);
     }
+    const metrics = createCreditsMetrics({ orm });
     const server = await startCreditsServer({
       orm,
+      onCallFinished: metrics.onCallFinished,
+      onCheckoutResult: metrics.onCheckoutResult,
       logger,
       rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
       apiToken: config.grpc.apiToken,
@@ -41,11 +48,20 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
     });
     if (!config.grpc.apiToken) logger.warn('CREDITS_API_TOKEN unset: gRPC calls are not authenticated (development only)');
     logger.info({ port: server.port }, 'CreditsService listening');
+    const metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger }).catch(
+      async (error: unknown) => {
+        await server.close(0);
+        throw error;
+      },
+    );
+    logger.info({ port: metricsServer.port }, 'credits metrics on /metrics');
     return {
       orm,
       server,
+      metrics: metricsServer,
       close: async () => {
         await server.close(config.shutdownGraceMs);
+        await metricsServer.close();
         await orm.close();
         await db.stop();
       },

@@ -1,4 +1,4 @@
-import { applyCheckout, type CheckoutOutcome } from '../credits/checkout';
+import { applyCheckout, type CheckoutOutcome, type CheckoutResult } from '../credits/checkout';
 import { checkoutEventFromRequest } from '../credits/checkout-event';
 import type { CreditRules } from '../credits/purchase-credits';
 import { resolveUser, type UserRecord } from '../credits/users';
@@ -39,15 +39,18 @@ export interface CreditsServiceDeps {
   em: EntityManager;
   rules: CreditRules;
   call: Omit<UnaryOptions, 'method'>;
+  /** Told every ApplyCheckout result (metrics count outcomes and credits granted). */
+  onCheckoutResult?: (result: CheckoutResult) => void;
 }
 
-export function creditsServiceHandlers({ em, rules, call }: CreditsServiceDeps): CreditsServiceHandlers {
+export function creditsServiceHandlers({ em, rules, call, onCheckoutResult }: CreditsServiceDeps): CreditsServiceHandlers {
   return {
     ApplyCheckout: unary<ApplyCheckoutRequest__Output, ApplyCheckoutResponse>(
       { ...call, method: 'ApplyCheckout' },
       async (request, { logger, summary }) => {
         const event = checkoutEventFromRequest(request);
         const result = await applyCheckout(em, event, rules, logger);
+        onCheckoutResult?.(result);
         Object.assign(summary, { eventType: event.eventType, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
         return {
           outcome: OUTCOMES[result.outcome],

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import type { CheckoutResult } from '../credits/checkout';
 import type { CreditRules } from '../credits/purchase-credits';
 import type { MikroORM } from '../db/orm';
 import type { Logger } from '../logger';
@@ -18,6 +19,7 @@ export interface CreditsServerOptions {
   /** How often the database is pinged to keep the health status true. */
   healthIntervalMs?: number;
   onCallFinished?: (method: string, code: string, seconds: number) => void;
+  onCheckoutResult?: (result: CheckoutResult) => void;
 }
 
 export interface CreditsServer {
@@ -47,6 +49,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
     creditsServiceHandlers({
       em: orm.em,
       rules: options.rules,
+      onCheckoutResult: options.onCheckoutResult,
       call: {
         logger,
         checkToken: createTokenCheck(options.apiToken),

@@ -1,0 +1,70 @@
+import { parseIdentifier } from '../../credits/identifiers';
+import { CreditsError } from '../../credits/errors';
+import { formatCorrection, MAX_REASON_LENGTH, type CorrectionRequest, type CorrectionResult } from '../../ops/manual-correction';
+import type { EntityManager } from '../../db/orm';
+import { parseOptions, positiveInteger, requiredText, UsageError } from '../args';
+import { EXIT, type CliCommand } from '../command';
+import { withDatabase } from '../context';
+import { print } from '../io';
+
+type Correct = (em: EntityManager, request: CorrectionRequest) => Promise<CorrectionResult>;
+
+function helpFor(kind: 'grant' | 'revoke'): string {
+  const grant = kind === 'grant';
+  return `Usage: npm run cli -- ${kind} --user <identifier> --credits <n> --reason <text> [--json]
+
+${grant ? 'Adds credits to' : 'Takes credits from'} a user by hand, for support corrections. Writes a ledger row
+(kind '${kind}', amount ${grant ? '+n' : '-n'}, with the reason) and updates the balance in one transaction;
+the balance is never edited directly, so it keeps equalling the sum of the ledger.${
+    grant ? '' : `\nA revoke that would take the balance below zero is refused and writes nothing.`
+  }
+
+Options:
+  --user <identifier>  the user's email, UUID or integer id
+  --credits <n>        a positive integer
+  --reason <text>      why (required, up to ${MAX_REASON_LENGTH} characters): a ticket number, a refund id
+  --json               print the result as JSON (stdout)
+  -h, --help           show this help
+
+Exit codes: 0 done; 1 refused (no such user${grant ? '' : ', balance too low'}) or database unreachable; 2 usage error.
+
+Example:
+  npm run cli -- ${kind} --user 3f0c2f9e-6b1e-4f39-9a51-0c8f5a3f8d21 --credits 100 --reason "ticket 4711: ${
+    grant ? 'goodwill' : 'refunded purchase'
+  }"`;
+}
+
+export function correctionCommand(kind: 'grant' | 'revoke', summary: string, correct: Correct): CliCommand {
+  const help = helpFor(kind);
+  return {
+    name: kind,
+    summary,
+    help,
+    async run(argv, io) {
+      const options = parseOptions(argv, {
+        user: { type: 'string' },
+        credits: { type: 'string' },
+        reason: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (options.help) {
+        print(io.stdout, help);
+        return EXIT.ok;
+      }
+      const user = requiredText('user', options.user);
+      try {
+        parseIdentifier(user);
+      } catch (error) {
+        if (error instanceof CreditsError) throw new UsageError(`--user: ${error.message}`);
+        throw error;
+      }
+      const credits = positiveInteger('credits', options.credits);
+      const reason = requiredText('reason', options.reason);
+      if (reason.length > MAX_REASON_LENGTH) throw new UsageError(`--reason is longer than ${MAX_REASON_LENGTH} characters`);
+      const result = await withDatabase(io, ({ orm }) => correct(orm.em, { user, credits, reason }));
+      print(io.stdout, options.json ? JSON.stringify(result, null, 2) : formatCorrection(result));
+      return EXIT.ok;
+    },
+  };
+}
+

@@ -1,0 +1,79 @@
+import { formatReplayReport, replayEvents, replayNeedsAttention, type ReplaySelection } from '../../ops/replay';
+import { parseOptions, parseSince, UsageError } from '../args';
+import { EXIT, type CliCommand } from '../command';
+import { withDatabase } from '../context';
+import { print } from '../io';
+import { progressBar } from '../progress';
+
+const HELP = `Usage: npm run cli -- replay (--event <id> | --failed [--since <when>]) [--dry-run] [--json]
+
+Re-processes stored Stripe events from their stored raw payload (stripe_events.payload), through
+the same path as a webhook delivered over gRPC (ApplyCheckout). Idempotent: an event or Checkout
+Session already credited answers 'duplicate' and changes nothing, so replaying twice is safe.
+
+Stored payloads carry no line items. Replay therefore credits from the session's metadata
+(credits / credit_amount / credits_to_add); a purchase whose credits come only from priced line
+items stays rejected (credits_unknown) even when STRIPE_SECRET_KEY is configured: replay does not
+call the Stripe API. Resend such an event from the Stripe Dashboard instead, so
+the edge fetches its line items.
+
+Options:
+  --event <id>      replay this one event (evt_...), whatever its status
+  --failed          replay every event stored as 'failed' (rejected), oldest first
+  --since <when>    with --failed: only events received since then, an ISO date (2026-11-01,
+                    2026-11-01T12:00:00Z) or a duration back from now (30m, 24h, 7d)
+  --dry-run         show what would be replayed (and what its metadata buys), write nothing
+  --json            print the report as JSON (stdout)
+  -h, --help        show this help
+
+A progress bar is drawn on stderr when it is a terminal. The summary counts outcomes: applied,
+duplicate, payment_pending, payment_failed, ignored, rejected, error.
+Exit codes: 0 every event settled; 1 some event is still rejected or could not be processed, or
+the event id is not stored; 2 usage error.
+
+Examples:
+  npm run cli -- replay --failed --dry-run
+  npm run cli -- replay --failed --since 2026-11-20
+  npm run cli -- replay --event evt_1QxYz...`;
+
+function selectionFrom(options: { event?: string; failed?: boolean; since?: string }): ReplaySelection {
+  if (options.event !== undefined && options.failed) throw new UsageError('use either --event or --failed, not both');
+  if (options.event !== undefined) {
+    if (options.since !== undefined) throw new UsageError('--since goes with --failed, not with --event');
+    if (options.event.trim() === '') throw new UsageError('--event needs an event id');
+    return { eventId: options.event.trim() };
+  }
+  if (!options.failed) throw new UsageError('say what to replay: --event <id> or --failed');
+  return { failed: true, since: options.since === undefined ? undefined : parseSince('since', options.since) };
+}
+
+export const replayCommand: CliCommand = {
+  name: 'replay',
+  summary: 're-process stored events (one by id, or every failed one) idempotently',
+  help: HELP,
+  async run(argv, io) {
+    const options = parseOptions(argv, {
+      event: { type: 'string' },
+      failed: { type: 'boolean' },
+      since: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (options.help) {
+      print(io.stdout, HELP);
+      return EXIT.ok;
+    }
+    const selection = selectionFrom(options);
+    const progress = progressBar(io.stderr);
+    const report = await withDatabase(io, ({ orm, config, logger }) =>
+      replayEvents(orm.em, selection, {
+        rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
+        logger,
+        dryRun: options['dry-run'] ?? false,
+        onProgress: (done, total, item) => progress.update(done, total, `${item.eventId} ${item.outcome}`),
+      }),
+    ).finally(() => progress.finish());
+    print(io.stdout, options.json ? JSON.stringify(report, null, 2) : formatReplayReport(report));
+    return replayNeedsAttention(report) ? EXIT.problem : EXIT.ok;
+  },
+};

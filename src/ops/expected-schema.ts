@@ -1,0 +1,94 @@
+/**
+ * What migrations/Migration20261126000000_credits_schema.ts creates, as `verify` checks it.
+ * Keep in step with the migrations: a new migration that changes the schema changes this file.
+ */
+
+export interface ExpectedColumn {
+  /** information_schema data_type values accepted; an adopted legacy table may use the narrower one. */
+  types: readonly string[];
+  notNull?: boolean;
+}
+
+const TIMESTAMPTZ = ['timestamp with time zone'];
+
+export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
+  users: {
+    // A legacy `users(id serial, email varchar(255))` keeps its column types when adopted.
+    id: { types: ['bigint', 'integer'], notNull: true },
+    uuid: { types: ['uuid'], notNull: true },
+    email: { types: ['text', 'character varying'] },
+    credits_balance: { types: ['bigint'], notNull: true },
+    stripe_customer_id: { types: ['text'] },
+    created_at: { types: TIMESTAMPTZ, notNull: true },
+    updated_at: { types: TIMESTAMPTZ, notNull: true },
+  },
+  stripe_events: {
+    id: { types: ['bigint'], notNull: true },
+    event_id: { types: ['text'], notNull: true },
+    event_type: { types: ['text'], notNull: true },
+    status: { types: ['text'], notNull: true },
+    outcome: { types: ['text'] },
+    error_message: { types: ['text'] },
+    attempts: { types: ['integer'], notNull: true },
+    checkout_session_id: { types: ['text'] },
+    user_id: { types: ['bigint'] },
+    payload: { types: ['jsonb'], notNull: true },
+    received_at: { types: TIMESTAMPTZ, notNull: true },
+    processed_at: { types: TIMESTAMPTZ },
+  },
+  credit_transactions: {
+    id: { types: ['bigint'], notNull: true },
+    user_id: { types: ['bigint'], notNull: true },
+    amount: { types: ['bigint'], notNull: true },
+    kind: { types: ['text'], notNull: true },
+    checkout_session_id: { types: ['text'] },
+    stripe_event_id: { types: ['text'] },
+    reason: { types: ['text'] },
+    created_at: { types: TIMESTAMPTZ, notNull: true },
+  },
+};
+
+export interface ExpectedConstraint {
+  table: string;
+  /** pg_constraint.contype: p primary key, u unique, c check, f foreign key. */
+  type: 'p' | 'u' | 'c' | 'f';
+  /** Exact name; primary and foreign keys are matched by table and columns, whatever their name. */
+  name?: string;
+  columns?: readonly string[];
+  references?: string;
+  why: string;
+}
+
+export const EXPECTED_CONSTRAINTS: readonly ExpectedConstraint[] = [
+  { table: 'users', type: 'p', columns: ['id'], why: 'users primary key' },
+  { table: 'users', type: 'c', name: 'users_credits_balance_non_negative', why: 'a balance is never negative' },
+  { table: 'stripe_events', type: 'p', columns: ['id'], why: 'stripe_events primary key' },
+  { table: 'stripe_events', type: 'u', name: 'stripe_events_event_id_key', why: 'one row per Stripe event' },
+  { table: 'stripe_events', type: 'c', name: 'stripe_events_status_check', why: 'known event statuses only' },
+  { table: 'stripe_events', type: 'c', name: 'stripe_events_attempts_positive', why: 'attempts counted from 1' },
+  { table: 'credit_transactions', type: 'p', columns: ['id'], why: 'credit_transactions primary key' },
+  { table: 'credit_transactions', type: 'u', name: 'credit_transactions_checkout_session_id_key', why: 'one credit per Checkout Session' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_kind_check', why: 'ledger kinds purchase, grant, revoke' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_amount_sign', why: 'purchases and grants add, revokes take' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_purchase_has_session', why: 'a purchase names its session' },
+  { table: 'credit_transactions', type: 'f', columns: ['user_id'], references: 'users', why: 'ledger rows belong to users' },
+];
+
+export interface ExpectedIndex {
+  name: string;
+  table: string;
+  unique: boolean;
+  /** One of these must appear in pg_get_indexdef(), e.g. `(lower(email))`. */
+  definition: readonly string[];
+}
+
+export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
+  { name: 'users_uuid_key', table: 'users', unique: true, definition: ['(uuid)'] },
+  // An adopted legacy varchar email column is indexed through a cast to text.
+  { name: 'users_email_lower_key', table: 'users', unique: true, definition: ['(lower(email))', '(lower((email)::text))'] },
+  { name: 'users_stripe_customer_id_idx', table: 'users', unique: false, definition: ['(stripe_customer_id)'] },
+  { name: 'stripe_events_status_received_at_idx', table: 'stripe_events', unique: false, definition: ['(status, received_at)'] },
+  { name: 'stripe_events_checkout_session_id_idx', table: 'stripe_events', unique: false, definition: ['(checkout_session_id)'] },
+  { name: 'credit_transactions_user_id_idx', table: 'credit_transactions', unique: false, definition: ['(user_id)'] },
+  { name: 'credit_transactions_created_at_idx', table: 'credit_transactions', unique: false, definition: ['(created_at)'] },
+];

@@ -1,0 +1,119 @@
+import type { EntityManager } from '../db/orm';
+import { table } from './text-table';
+
+export interface EventCount {
+  eventType: string;
+  status: string;
+  count: number;
+}
+
+export interface RecentFailure {
+  eventId: string;
+  eventType: string;
+  errorMessage: string | null;
+  attempts: number;
+  receivedAt: string;
+  processedAt: string | null;
+}
+
+export interface LedgerWindow {
+  kind: string;
+  entries: number;
+  credits: string;
+}
+
+export interface Stats {
+  window: { since: string; until: string };
+  events: { byStatus: Record<string, number>; byTypeAndStatus: EventCount[]; total: number };
+  recentFailures: RecentFailure[];
+  users: { total: number; withCredits: number; creditsOutstanding: string };
+  /** Ledger entries created inside the window, by kind (purchase, grant, revoke). */
+  ledger: LedgerWindow[];
+  creditsGranted: string;
+}
+
+export interface StatsOptions {
+  since: Date;
+  failureLimit?: number;
+}
+
+const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+/** What an operator asks first: is anything failing, and how much was credited lately. */
+export async function collectStats(em: EntityManager, { since, failureLimit = 10 }: StatsOptions): Promise<Stats> {
+  const until = new Date();
+  const eventRows = await em.execute<{ event_type: string; status: string; count: string }[]>(
+    'SELECT event_type, status, count(*) AS count FROM stripe_events GROUP BY event_type, status ORDER BY event_type, status',
+  );
+  const failures = await em.execute<{ event_id: string; event_type: string; error_message: string | null; attempts: number; received_at: Date; processed_at: Date | null }[]>(
+    `SELECT event_id, event_type, error_message, attempts, received_at, processed_at FROM stripe_events
+     WHERE status = 'failed' ORDER BY coalesce(processed_at, received_at) DESC, id DESC LIMIT ?`,
+    [failureLimit],
+  );
+  const [users] = await em.execute<{ total: string; with_credits: string; outstanding: string }[]>(
+    `SELECT count(*) AS total, count(*) FILTER (WHERE credits_balance > 0) AS with_credits,
+            coalesce(sum(credits_balance), 0) AS outstanding FROM users`,
+  );
+  const ledger = await em.execute<{ kind: string; entries: string; credits: string }[]>(
+    `SELECT kind, count(*) AS entries, sum(amount) AS credits FROM credit_transactions
+     WHERE created_at >= ? AND created_at <= ? GROUP BY kind ORDER BY kind`,
+    [since, until],
+  );
+
+  const byTypeAndStatus = eventRows.map((row) => ({ eventType: row.event_type, status: row.status, count: Number(row.count) }));
+  const byStatus: Record<string, number> = {};
+  for (const row of byTypeAndStatus) byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
+  const granted = ledger.filter((row) => row.kind !== 'revoke').reduce((sum, row) => sum + BigInt(row.credits), 0n);
+  return {
+    window: { since: since.toISOString(), until: until.toISOString() },
+    events: { byStatus, byTypeAndStatus, total: byTypeAndStatus.reduce((sum, row) => sum + row.count, 0) },
+    recentFailures: failures.map((row) => ({
+      eventId: row.event_id,
+      eventType: row.event_type,
+      errorMessage: row.error_message,
+      attempts: row.attempts,
+      receivedAt: iso(row.received_at)!,
+      processedAt: iso(row.processed_at),
+    })),
+    users: { total: Number(users?.total ?? 0), withCredits: Number(users?.with_credits ?? 0), creditsOutstanding: String(users?.outstanding ?? 0) },
+    ledger: ledger.map((row) => ({ kind: row.kind, entries: Number(row.entries), credits: String(row.credits) })),
+    creditsGranted: granted.toString(),
+  };
+}
+
+export function formatStats(stats: Stats): string {
+  const statuses = Object.keys(stats.events.byStatus).sort();
+  const types = [...new Set(stats.events.byTypeAndStatus.map((row) => row.eventType))];
+  const countOf = (type: string, status: string) =>
+    String(stats.events.byTypeAndStatus.find((row) => row.eventType === type && row.status === status)?.count ?? 0);
+  const sections = [
+    `Events (${stats.events.total} stored)`,
+    stats.events.total === 0
+      ? '  none'
+      : table([
+          ['  type', ...statuses],
+          ...types.map((type) => [`  ${type}`, ...statuses.map((status) => countOf(type, status))]),
+          ['  all types', ...statuses.map((status) => String(stats.events.byStatus[status]))],
+        ]),
+    '',
+    `Most recent failures (${stats.recentFailures.length})`,
+    stats.recentFailures.length === 0
+      ? '  none'
+      : table([
+          ['  event', 'type', 'attempts', 'last try', 'reason'],
+          ...stats.recentFailures.map((f) => [`  ${f.eventId}`, f.eventType, String(f.attempts), f.processedAt ?? f.receivedAt, f.errorMessage ?? '']),
+        ]),
+    '',
+    'Users',
+    table([
+      ['  users', 'with credits', 'credits outstanding'],
+      [`  ${stats.users.total}`, String(stats.users.withCredits), stats.users.creditsOutstanding],
+    ]),
+    '',
+    `Ledger since ${stats.window.since} (credits granted: ${stats.creditsGranted})`,
+    stats.ledger.length === 0
+      ? '  no entries'
+      : table([['  kind', 'entries', 'credits'], ...stats.ledger.map((row) => [`  ${row.kind}`, String(row.entries), row.credits])]),
+  ];
+  return sections.join('\n');
+}
