@@ -90,7 +90,7 @@ describe('startEmbeddedPostgres', () => {
     await second.stop();
   });
 
-  test('stops a server orphaned by a SIGKILLed parent, then starts on the same data', async () => {
+  test('refuses a server whose owner lives; stops one orphaned by a SIGKILLed parent, then starts on the same data', async () => {
     const dataDir = await makeTempDir();
     const port = await findFreePort();
     const script = path.join(dataDir, 'start-server.mts');
@@ -116,6 +116,10 @@ setInterval(() => {}, 60_000);
       void exited.then((code) => reject(new Error(`child exited (${String(code)}) early: ${stderr}`)));
     });
     await query(url, "create table kept (value text); insert into kept values ('before SIGKILL')");
+
+    // While its owner lives, a second start on the same data is refused and leaves the server up.
+    await expect(start(dataDir, await findFreePort())).rejects.toThrow(/in use by a running process/);
+    expect(await query(url, 'select count(*)::int as n from kept')).toEqual([{ n: 1 }]);
 
     child.kill('SIGKILL');
     await exited;

@@ -136,10 +136,30 @@ async function stopOrphanedServer(pgDir: string, logger?: Logger): Promise<void>
   const pidFile = path.join(pgDir, 'postmaster.pid');
   const pid = Number.parseInt(await fs.readFile(pidFile, 'utf8').catch(() => ''), 10);
   if (!(pid > 0) || !isLivePostgres(pid)) return;
+  const owner = liveNodeParent(pid);
+  if (owner !== undefined) {
+    throw new Error(
+      `the embedded PostgreSQL in ${pgDir} is in use by a running process (pid ${owner}); ` +
+        'set DATABASE_URL to share it (see the README) instead of starting a second server on the same data',
+    );
+  }
   logger?.warn({ pid }, 'stopping orphaned embedded postgres');
   process.kill(pid, 'SIGINT'); // fast shutdown
   for (const deadline = Date.now() + 30_000; existsSync(pidFile) && isLivePostgres(pid); await sleep(25)) {
     if (Date.now() > deadline) throw new Error(`Orphaned embedded PostgreSQL (pid ${pid}) did not stop`);
+  }
+}
+
+/** The node process that started this server, if it still lives (an orphan is adopted by init or a reaper). */
+function liveNodeParent(pid: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const command = readFileSync(`/proc/${parent}/cmdline`, 'utf8');
+    return parent > 1 && /(^|\/)node\0/.test(command) ? parent : undefined;
+  } catch {
+    return undefined;
   }
 }
 
