@@ -138,10 +138,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return deepFreeze(config);
 }
-
-/** The edge cannot verify anything without a secret, unless end-to-end test mode is on. */
-export function assertWebhookSecrets(config: Config): void {
-  if (config.stripe.webhookSecrets.length === 0 && !config.e2eTestMode) {
-    throw new ConfigError('STRIPE_WEBHOOK_SECRET: required (whsec_…, comma-separated for rotation) unless E2E_TEST_MODE=true');
-  }
-}

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     started = await startRole(role, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
-    process.exit(error instanceof ConfigError ? 78 : 1); // EX_CONFIG for checks made at start, e.g. assertWebhookSecrets
+    process.exit(error instanceof ConfigError ? 78 : 1); // EX_CONFIG for checks made at start, e.g. the webhook secret
   }
   logger.info({ role }, 'ready');
   let stopping = false;
