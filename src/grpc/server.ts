@@ -72,7 +72,10 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
     const up = await databaseAnswers(orm);
     if (closing) return;
     const next = up ? 'SERVING' : 'NOT_SERVING';
-    if (health.get() !== next) logger.warn({ health: next }, up ? 'database reachable: serving' : 'database unreachable: not serving');
+    if (health.get() !== next) {
+      if (up) logger.info({ health: next }, 'database reachable: serving');
+      else logger.warn({ health: next }, 'database unreachable: not serving');
+    }
     health.setAll(next);
   };
   await checkDatabase();
