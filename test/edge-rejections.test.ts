@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
 import { startEdgeRuntime } from '../src/edge/runtime';
@@ -49,6 +50,22 @@ describe('a webhook that cannot be trusted or read is answered 400 and never rea
     const answer = await post(edge.url, '/webhooks/stripe', delivery.payload, delivery.signature);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error: { code, message: expect.any(String) } });
+    expect(await storedEvents()).toBe(before);
+  });
+
+  it.each([
+    ['gzip-compressed', () => gzipSync(JSON.stringify(paidEvent())), 'gzip'],
+    ['a corrupt gzip stream', () => gzipSync(JSON.stringify(paidEvent())).subarray(0, 40), 'gzip'],
+    ['deflate-compressed', () => gzipSync('{}'), 'deflate'],
+  ])('when the body is %s, then 415 BODY_UNREADABLE and nothing is stored', async (_name, body, encoding) => {
+    const before = await storedEvents();
+    const response = await fetch(`${edge.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding, 'stripe-signature': sign('{}').signature },
+      body: body(),
+    });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ error: { code: 'BODY_UNREADABLE', message: expect.any(String) } });
     expect(await storedEvents()).toBe(before);
   });
 
@@ -119,8 +136,8 @@ describe('E2E_TEST_MODE', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', E2E_TEST_MODE: 'true', CREDITS_API_TOKEN: 't', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET })).toThrow(ConfigError);
   });
 
-  it('when it is off and no secret is configured, then the edge refuses to start', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', HTTP_PORT: '0' });
+  it('when it is off and no secret is configured in production, then the edge refuses to start', async () => {
+    const config = loadConfig({ NODE_ENV: 'production', CREDITS_API_TOKEN: 't', HTTP_PORT: '0' });
     await expect(startEdgeRuntime({ config, logger: captureLogs().logger, creditsUrl: h.address })).rejects.toThrow(/STRIPE_WEBHOOK_SECRET/);
   });
 });

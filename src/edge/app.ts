@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { ConfigError } from '../config';
+import { buildApiDocs, DOCS_PAGE_HEADERS } from './docs-page';
 import type { EdgeMetrics } from './metrics';
 import { WebhookError } from './errors';
 import { answerForError } from './http-answers';
@@ -52,7 +53,9 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   app.use(recordDuration(deps.metrics));
 
   // Raw bytes on the webhook routes only: the signature is over the body exactly as sent.
-  const rawBody = express.raw({ type: () => true, limit: MAX_BODY });
+  // Stripe never compresses webhooks: any Content-Encoding is refused (415) rather than inflated,
+  // so a corrupt or hostile compressed body cannot reach the decompressor.
+  const rawBody = express.raw({ type: () => true, limit: MAX_BODY, inflate: false });
   const webhook = stripeWebhookHandler(deps);
   for (const path of WEBHOOK_PATHS) app.post(path, rawBody, webhook);
 
@@ -65,6 +68,15 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   });
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  // Built once: the document and the page are the same for every request.
+  const docs = buildApiDocs(WEBHOOK_PATHS);
+  app.get('/openapi.json', (_req, res) => {
+    res.type('json').send(docs.openapiJson);
+  });
+  app.get('/docs', (_req, res) => {
+    res.set(DOCS_PAGE_HEADERS).type('html').send(docs.html);
   });
 
   app.use((_req, _res, next) => next(new WebhookError('NOT_FOUND', 'no such route')));

@@ -2,6 +2,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import type { ApplyCheckoutResponse__Output } from '../grpc/generated/credits/v1/ApplyCheckoutResponse';
 import { CreditsCallError } from './credits-gateway';
 import { WebhookError, type WebhookErrorCode } from './errors';
+import { webhookOutcome, type ErrorBody, type WebhookReceivedBody } from './webhook-schemas';
 
 /**
  * The one mapping from what happened to what Stripe is answered (DESIGN.md, status mapping).
@@ -9,12 +10,12 @@ import { WebhookError, type WebhookErrorCode } from './errors';
  */
 export interface HttpAnswer {
   status: number;
-  body: Record<string, unknown>;
+  body: WebhookReceivedBody | ErrorBody;
   /** For the request's log line and metrics: the outcome, or the precise reason of a failure. */
   outcome: string;
 }
 
-const WEBHOOK_ERROR_STATUS: Record<WebhookErrorCode, number> = {
+export const WEBHOOK_ERROR_STATUS: Record<WebhookErrorCode, number> = {
   SIGNATURE_MISSING: 400,
   SIGNATURE_INVALID: 400,
   SIGNATURE_EXPIRED: 400,
@@ -34,7 +35,6 @@ const CREDITS_ERROR_STATUS: Partial<Record<grpcStatus, number>> = {
 };
 
 const OUTCOME_PREFIX = 'APPLY_CHECKOUT_OUTCOME_';
-const COMMITTED_OUTCOMES = new Set(['applied', 'duplicate', 'payment_pending', 'payment_failed', 'ignored', 'rejected']);
 
 const GENERIC_MESSAGE: Record<number, string> = {
   500: 'internal error; the event will be retried',
@@ -50,12 +50,14 @@ function errorAnswer(status: number, code: string, message: string, outcome: str
 }
 
 export function answerForResponse(response: ApplyCheckoutResponse__Output): HttpAnswer {
-  const outcome = response.outcome.replace(OUTCOME_PREFIX, '').toLowerCase();
-  if (!COMMITTED_OUTCOMES.has(outcome)) {
+  const name = response.outcome.replace(OUTCOME_PREFIX, '').toLowerCase();
+  const committed = webhookOutcome.safeParse(name);
+  if (!committed.success) {
     // An outcome this edge does not know cannot be confirmed to Stripe; a redelivery will ask again.
-    return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${outcome}`);
+    return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${name}`);
   }
-  const body: Record<string, unknown> = { received: true, outcome, creditsGranted: Number(response.credits_granted) };
+  const outcome = committed.data;
+  const body: WebhookReceivedBody = { received: true, outcome, creditsGranted: Number(response.credits_granted) };
   if (response.reason) body.reason = response.reason;
   return { status: 200, body, outcome };
 }

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
-import type { StripeEventLike } from '../credits/stripe-checkout';
 import { WebhookError } from './errors';
+import { stripeEventEnvelope, type StripeEventEnvelope } from './webhook-schemas';
 
 export interface VerifyOptions {
   /** Every secret currently valid; during a rotation Stripe signs with old and new. */
@@ -11,7 +11,7 @@ export interface VerifyOptions {
 }
 
 export interface VerifiedEvent {
-  event: StripeEventLike & { data: { object: Record<string, unknown> } };
+  event: StripeEventEnvelope;
   /** The body exactly as received: stored by CreditsService for audit and replay. */
   rawJson: string;
   signed: boolean;
@@ -38,8 +38,12 @@ function verifySignature(rawBody: Buffer, header: string, options: VerifyOptions
   throw new WebhookError('SIGNATURE_INVALID', 'no Stripe-Signature value matches the body with a configured secret');
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Says which part of the envelope is missing; the messages are shown to the caller. */
+function notAnEventMessage(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'body is not a JSON object';
+  if (path[0] === 'data') return 'body is not a Stripe event: data.object required';
+  return 'body is not a Stripe event: string id and type required';
+}
 
 function parseEvent(rawJson: string): VerifiedEvent['event'] {
   let parsed: unknown;
@@ -48,15 +52,9 @@ function parseEvent(rawJson: string): VerifiedEvent['event'] {
   } catch {
     throw new WebhookError('BODY_NOT_JSON', 'body is not JSON');
   }
-  if (!isObject(parsed)) throw new WebhookError('BODY_NOT_EVENT', 'body is not a JSON object');
-  const { id, type, data } = parsed;
-  if (typeof id !== 'string' || id === '' || typeof type !== 'string' || type === '') {
-    throw new WebhookError('BODY_NOT_EVENT', 'body is not a Stripe event: string id and type required');
-  }
-  if (!isObject(data) || !isObject(data.object)) {
-    throw new WebhookError('BODY_NOT_EVENT', 'body is not a Stripe event: data.object required');
-  }
-  return { ...parsed, id, type, data: { ...data, object: data.object } };
+  const envelope = stripeEventEnvelope.safeParse(parsed);
+  if (!envelope.success) throw new WebhookError('BODY_NOT_EVENT', notAnEventMessage(envelope.error.issues[0]?.path ?? []));
+  return envelope.data;
 }
 
 /** Checks the Stripe-Signature of the raw bytes, then that they hold an event; every failure is a 400. */

@@ -1,0 +1,103 @@
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+/** The gRPC contract as its reader needs it: names, types and the comments written above each element. */
+export interface ProtoField {
+  name: string;
+  number: number;
+  /** As written in the .proto: `string`, `repeated LineItem`, `map<string, string>`. */
+  type: string;
+  /** Full name of the message or enum the type names, for a link. */
+  typeRef?: string;
+  comment: string;
+}
+
+export interface ProtoMessage {
+  name: string;
+  fullName: string;
+  comment: string;
+  fields: ProtoField[];
+}
+
+export interface ProtoEnum {
+  name: string;
+  fullName: string;
+  comment: string;
+  values: { name: string; number: number; comment: string }[];
+}
+
+export interface ProtoMethod {
+  name: string;
+  comment: string;
+  request: string;
+  response: string;
+  requestStream: boolean;
+  responseStream: boolean;
+}
+
+export interface ProtoService {
+  name: string;
+  fullName: string;
+  comment: string;
+  methods: ProtoMethod[];
+}
+
+export interface ProtoDocs {
+  file: string;
+  services: ProtoService[];
+  messages: ProtoMessage[];
+  enums: ProtoEnum[];
+}
+
+export const CREDITS_PROTO_FILE = 'proto/credits/v1/credits.proto';
+const CREDITS_PROTO_PATH = fileURLToPath(new URL(`../../${CREDITS_PROTO_FILE}`, import.meta.url));
+
+// protobufjs prefixes full names with a dot.
+const fullName = (object: protobuf.ReflectionObject): string => object.fullName.replace(/^\./, '');
+
+function fieldOf(field: protobuf.Field): ProtoField {
+  const target = field.resolvedType ? fullName(field.resolvedType) : undefined;
+  const type = field instanceof protobuf.MapField ? `map<${field.keyType}, ${field.type}>` : field.repeated ? `repeated ${field.type}` : field.type;
+  return { name: field.name, number: field.id, type, ...(target ? { typeRef: target } : {}), comment: field.comment ?? '' };
+}
+
+function collect(namespace: protobuf.NamespaceBase, docs: ProtoDocs): void {
+  for (const object of namespace.nestedArray) {
+    if (object instanceof protobuf.Service) {
+      docs.services.push({
+        name: object.name,
+        fullName: fullName(object),
+        comment: object.comment ?? '',
+        methods: object.methodsArray.map((method) => ({
+          name: method.name,
+          comment: method.comment ?? '',
+          request: method.resolvedRequestType ? fullName(method.resolvedRequestType) : method.requestType,
+          response: method.resolvedResponseType ? fullName(method.resolvedResponseType) : method.responseType,
+          requestStream: Boolean(method.requestStream),
+          responseStream: Boolean(method.responseStream),
+        })),
+      });
+    } else if (object instanceof protobuf.Type) {
+      docs.messages.push({ name: object.name, fullName: fullName(object), comment: object.comment ?? '', fields: object.fieldsArray.map(fieldOf) });
+    } else if (object instanceof protobuf.Enum) {
+      const comments = object.comments;
+      docs.enums.push({
+        name: object.name,
+        fullName: fullName(object),
+        comment: object.comment ?? '',
+        values: Object.entries(object.values).map(([name, number]) => ({ name, number, comment: comments[name] ?? '' })),
+      });
+    }
+    if (object instanceof protobuf.Namespace) collect(object, docs);
+  }
+}
+
+/** Reads the .proto itself (not the loaded gRPC definition), because only the parser keeps the comments. */
+export function loadProtoDocs(path: string = CREDITS_PROTO_PATH, file: string = CREDITS_PROTO_FILE): ProtoDocs {
+  // alternateCommentMode keeps `//` comments; keepCase shows field names as written, as the loader uses them.
+  const root = new protobuf.Root().loadSync(path, { keepCase: true, alternateCommentMode: true });
+  root.resolveAll();
+  const docs: ProtoDocs = { file, services: [], messages: [], enums: [] };
+  collect(root, docs);
+  return docs;
+}
