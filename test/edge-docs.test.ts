@@ -19,6 +19,8 @@ import { checkoutSession, stripeEvent, stripeId } from './support/stripe-events'
 // CHROMIUM_BIN only for a Chromium installed elsewhere; CI installs Debian's at the default path.
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
+// .ci/run installs it: in CI a missing browser is a failure, not a quiet skip.
+if (!hasChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing in CI: the browser test of GET /docs cannot run`);
 if (!hasChromium) {
   console.warn(`edge-docs: ${CHROMIUM} not found, so the headless browser test of GET /docs is skipped (install Debian's chromium package to run it).`);
 }
