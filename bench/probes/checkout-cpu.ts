@@ -1,0 +1,142 @@
+/**
+ * CPU cost of one purchase transaction inside a single process, one at a time (no contention):
+ * the product's applyCheckout through MikroORM, the same statements through plain `pg` with bound
+ * parameters, and the pieces around them. Tells what the ORM path costs per event, apart from gRPC,
+ * HTTP and the machine's noise. Usage: npx tsx bench/probes/checkout-cpu.ts [events=1500]
+ * Database: BENCH_DATABASE_URL / DATABASE_URL (admin URL; a probe database is created and dropped), else embedded.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { applyCheckout } from '../../src/credits/checkout';
+import { checkoutEventFromRequest } from '../../src/credits/checkout-event';
+import { applyCheckoutRequestFromStripeEvent } from '../../src/credits/stripe-checkout';
+import { initORM } from '../../src/db/orm';
+import { createLogger } from '../../src/logger';
+import { checkoutSession, stripeEvent } from '../../test/support/stripe-events';
+import { childrenOf, CpuMeter } from '../support/cpu';
+import { createBenchDatabase, findPostmasterPid, openBenchServer } from '../support/database';
+
+const COUNT = Number(process.argv[2] ?? 1500);
+const logger = createLogger({ level: 'warn' });
+const rules = { priceCredits: {}, maxPerPurchase: 1_000_000 };
+
+function makeEvents(count: number, tag: string) {
+  return Array.from({ length: count }, (_, index) => {
+    const session = checkoutSession({ email: `probe.${tag}.${index % 300}@example.com`, customer: `cus_probe${tag}${index % 300}`, metadata: { credits: '100' } });
+    const event = stripeEvent('checkout.session.completed', session);
+    const rawJson = JSON.stringify(event, null, 2);
+    return { event, rawJson, request: applyCheckoutRequestFromStripeEvent(event as never, rawJson) };
+  });
+}
+
+let postgresCpu: CpuMeter | undefined;
+
+/** CPU µs of this process (user + system), of the PostgreSQL server when it runs here, and wall µs per operation, one after another. */
+async function measure(name: string, count: number, operation: (index: number) => Promise<unknown> | unknown): Promise<void> {
+  const measured = postgresCpu?.start();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let index = 0; index < count; index++) await operation(index);
+  const used = process.cpuUsage(cpu);
+  const wall = performance.now() - started;
+  const postgres = measured ? Math.round(((measured().seconds.postgres ?? 0) * 1e6) / count) : undefined;
+  const cell = (value: number | undefined) => String(value ?? '–').padStart(6);
+  console.log(`${name.padEnd(66)} ${cell(Math.round((used.user + used.system) / count))} ${cell(postgres)} ${cell(Math.round((wall * 1000) / count))}`);
+}
+
+type Run = (sql: string, values: unknown[]) => Promise<{ rows: { id: string }[] }>;
+
+/** The purchase's statements (src/credits/checkout.ts, steady state and first purchase alike), with bound parameters. */
+async function purchase(run: Run, e: { event: { id: string; type: string }; rawJson: string; session: { id: string; customer: string; email: string } }) {
+  await run(
+    `INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload) VALUES ($1, $2, 'processing', $3, $4::jsonb)
+     ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1 RETURNING status, outcome, user_id`,
+    [e.event.id, e.event.type, e.session.id, e.rawJson],
+  );
+  let user = (await run('SELECT id, uuid, email, credits_balance FROM users WHERE stripe_customer_id = $1 ORDER BY id LIMIT 1', [e.session.customer])).rows[0];
+  user ??= (await run('SELECT id, uuid, email, credits_balance FROM users WHERE lower(email) = lower($1) LIMIT 1', [e.session.email])).rows[0];
+  user ??= (await run('INSERT INTO users (email) VALUES ($1) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id, uuid, email, credits_balance', [e.session.email])).rows[0];
+  await run('UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL', [e.session.customer, user!.id]);
+  await run(`INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES ($1, 100, 'purchase', $2, $3) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING id`, [user!.id, e.session.id, e.event.id]);
+  await run('UPDATE users SET credits_balance = credits_balance + 100, updated_at = now() WHERE id = $1 RETURNING id, uuid, email, credits_balance', [user!.id]);
+  await run(`UPDATE stripe_events SET status = 'completed', outcome = 'applied', error_message = NULL, user_id = $1, processed_at = now() WHERE event_id = $2`, [user!.id, e.event.id]);
+}
+
+async function main(): Promise<void> {
+  const server = await openBenchServer(process.env);
+  const database = await createBenchDatabase(server, 'probe');
+  const orm = await initORM({ url: database.url, poolMax: 4, echo: false, logger });
+  const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  try {
+    const warm = makeEvents(300, 'w');
+    const viaOrm = makeEvents(COUNT, 'o');
+    const viaPg = makeEvents(COUNT, 'p');
+    const parsed = viaOrm.map((e) => e.request);
+    const postmaster = await findPostmasterPid(server.adminUrl);
+    // 10 ms ticks: per-operation figures are averages over the whole loop.
+    if (postmaster) postgresCpu = new CpuMeter({ postgres: () => [postmaster, ...childrenOf(postmaster)] }, 50);
+    console.log(`${COUNT} operations each, one at a time, ${process.version}; µs per operation:`);
+    console.log(`${''.padEnd(66)} ${'node'.padStart(6)} ${'pg'.padStart(6)} ${'wall'.padStart(6)}`);
+    for (const e of warm) await applyCheckout(orm.em, checkoutEventFromRequest(e.request as never), rules, logger);
+    await measure('JSON.parse of the 8 KB event body (edge and credits each)', COUNT, (i) => JSON.parse(viaOrm[i]!.rawJson));
+    await measure('checkoutEventFromRequest (zod + JSON.parse of event_json)', COUNT, (i) => checkoutEventFromRequest(parsed[i] as never));
+    const events = parsed.map((request) => checkoutEventFromRequest(request as never));
+    await measure('JSON.stringify(payload) for the jsonb insert', COUNT, (i) => JSON.stringify(events[i]!.payload));
+    await measure('em.fork()', COUNT, () => orm.em.fork());
+    const fork = orm.em.fork();
+    await measure('em.execute("SELECT 1"), one fork reused', COUNT, () => fork.execute('SELECT 1'));
+    await measure('em.execute("SELECT $1") with a 8 KB string parameter', COUNT, (i) => fork.execute('SELECT ?::jsonb IS NULL', [viaOrm[i]!.rawJson]));
+    await measure('knex.raw("SELECT 1") (the query builder under the ORM)', COUNT, () => orm.em.getKnex().raw('SELECT 1'));
+    await measure('em.fork().transactional(() => {}) (BEGIN, COMMIT)', COUNT, () => orm.em.fork().transactional(async () => {}));
+    await measure('pool.query("SELECT 1")', COUNT, () => pool.query('SELECT 1'));
+    const single = await pool.connect();
+    await measure('client.query("SELECT 1"), one pg client', COUNT, () => single.query('SELECT 1'));
+    await measure('client.query("SELECT $1") with a 8 KB string parameter', COUNT, (i) => single.query('SELECT $1::jsonb IS NULL', [viaOrm[i]!.rawJson]));
+    await measure('client BEGIN + COMMIT', COUNT, async () => {
+      await single.query('BEGIN');
+      await single.query('COMMIT');
+    });
+    single.release();
+    await measure('applyCheckout through MikroORM (the product)', COUNT, (i) => applyCheckout(orm.em, events[i]!, rules, logger));
+    const input = (e: (typeof viaPg)[number]) => {
+      const session = (e.event.data as { object: unknown }).object as { id: string; customer: string; customer_details: { email: string } };
+      return { event: e.event as never, rawJson: e.rawJson, session: { id: session.id, customer: session.customer, email: session.customer_details.email } };
+    };
+    const knex = orm.em.getKnex();
+    // knex numbers the ? placeholders itself; $n in the SQL above become ? for it.
+    const viaKnex = makeEvents(COUNT, 'k');
+    await measure('same transaction through knex.transaction + raw(sql, bindings)', COUNT, (i) =>
+      knex.transaction((trx) => purchase(async (sql, values) => (await trx.raw(sql.replace(/\$\d+/g, '?'), values as never)) as never, input(viaKnex[i]!))),
+    );
+    const viaOrmConnection = makeEvents(COUNT, 'c');
+    await measure('same transaction, em.transactional + em.getConnection().execute', COUNT, (i) =>
+      orm.em.fork().transactional((em) =>
+        purchase(async (sql, values) => ({ rows: (await em.execute(sql.replace(/\$\d+/g, '?'), values)) as never }), input(viaOrmConnection[i]!)),
+      ),
+    );
+    const viaPrepared = makeEvents(COUNT, 'n');
+    const client = await pool.connect();
+    try {
+      await measure('same transaction through plain pg, bound parameters', COUNT, async (i) => {
+        await client.query('BEGIN');
+        await purchase((sql, values) => client.query(sql, values), input(viaPg[i]!));
+        await client.query('COMMIT');
+      });
+      await measure('same, plain pg with named (prepared once per connection) statements', COUNT, async (i) => {
+        await client.query('BEGIN');
+        await purchase((sql, values) => client.query({ name: createHash('sha1').update(sql).digest('hex').slice(0, 16), text: sql, values }), input(viaPrepared[i]!));
+        await client.query('COMMIT');
+      });
+    } finally {
+      client.release();
+    }
+    postgresCpu?.stop();
+  } finally {
+    await pool.end();
+    await orm.close();
+    await database.drop();
+    await server.stop();
+  }
+}
+
+await main();
