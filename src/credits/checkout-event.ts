@@ -15,9 +15,17 @@ export function isCheckoutEventType(type: string): type is CheckoutEventType {
 }
 
 export const MAX_EVENT_JSON_BYTES = 1024 * 1024;
+/** Stripe's events nest about ten levels; deeper JSON only overflows JSON.stringify and jsonb's parser. */
+export const MAX_EVENT_JSON_DEPTH = 64;
+
+// PostgreSQL cannot hold a NUL in text (the driver fails with a protocol error) nor \u0000 or an
+// unpaired surrogate in jsonb: such input is refused here instead of failing as an outage later.
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const UNSTORABLE_MESSAGE = 'must not contain NUL or unpaired surrogate characters';
 
 const stripeId = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'must be a Stripe id');
-const optionalText = z.string().max(1024);
+const storableText = (max: number) => z.string().max(max).refine((text) => !UNSTORABLE.test(text), UNSTORABLE_MESSAGE);
+const optionalText = storableText(1024);
 
 const SessionSchema = z.object({
   id: stripeId,
@@ -28,7 +36,7 @@ const SessionSchema = z.object({
   customer: optionalText,
   customer_details: z.object({ email: optionalText }).nullable(),
   customer_email: optionalText,
-  metadata: z.record(z.string().max(40), z.string().max(500)),
+  metadata: z.record(storableText(40), storableText(500)),
   amount_total: z.string(),
   currency: optionalText,
   payment_intent: optionalText,
@@ -77,7 +85,20 @@ function parsePayload(json: string, eventId: string): Record<string, unknown> {
   }
   const { id } = payload as { id?: unknown };
   if (id !== eventId) throw new CreditsError('REQUEST_INVALID', 'event_json: id differs from event_id');
+  assertStorable(payload);
   return payload as Record<string, unknown>;
+}
+
+/** Walks the event without recursion (a hostile depth must not overflow the stack here either). */
+function assertStorable(root: object): void {
+  const pending: [value: unknown, depth: number][] = [[root, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, depth] = next;
+    if (typeof value === 'string' && UNSTORABLE.test(value)) throw new CreditsError('REQUEST_INVALID', `event_json: strings ${UNSTORABLE_MESSAGE}`);
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_EVENT_JSON_DEPTH) throw new CreditsError('REQUEST_INVALID', `event_json: nested deeper than ${MAX_EVENT_JSON_DEPTH} levels`);
+    for (const [key, child] of Object.entries(value)) pending.push([key, depth], [child, depth + 1]);
+  }
 }
 
 /** Validates an ApplyCheckout request; every problem is INVALID_ARGUMENT naming the field. */

@@ -10,7 +10,8 @@ const TEMPLATE = /^(<.*>|\{\{.*\}\})$/s;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DECIMAL = /^[0-9]+$/;
 const MAX_LEGACY_ID = 2n ** 63n - 1n;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// No control characters: a NUL would reach PostgreSQL as a protocol error, not as "no such user".
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 const MAX_EMAIL_LENGTH = 254;
 
 export function isPlaceholder(raw: string): boolean {

@@ -5,7 +5,10 @@ import { CreditsError } from '../credits/errors';
 const UNAVAILABLE_STATES = /^(08...|57P0[1-4]|53...)$/;
 const CONFLICT_STATES = new Set(['40001', '40P01', '55P03']);
 const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
-const UNAVAILABLE_MESSAGES = /Timeout acquiring a connection|Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i;
+// knex ends a transaction whose BEGIN failed (the connection broke) and rejects every later query with
+// "Transaction query already complete": nothing was written, so it is an outage like the others.
+const UNAVAILABLE_MESSAGES =
+  /Timeout acquiring a connection|Connection terminated|connection timeout|Client has encountered a connection error|not queryable|Transaction query already complete/i;
 
 function stateOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
@@ -35,6 +38,25 @@ export function classifyDatabaseError(error: unknown): CreditsError | undefined 
   }
   if (state === '57014') return new CreditsError('DEADLINE_EXCEEDED', 'the database statement timed out');
   return undefined;
+}
+
+/**
+ * What may be logged about a failure. A driver error's message and stack hold the SQL with its
+ * parameters (emails, whole Stripe events) and its detail quotes values: keep codes and names only.
+ */
+export function loggableError(error: unknown): unknown {
+  if (!(error instanceof DriverException)) return error;
+  const fields = error as DriverException & Partial<Record<'severity' | 'routine' | 'table' | 'column' | 'constraint', string>>;
+  return {
+    type: error.name,
+    sqlState: stateOf(error),
+    severity: fields.severity,
+    routine: fields.routine,
+    table: fields.table,
+    column: fields.column,
+    constraint: fields.constraint,
+    stack: error.stack?.split('\n').filter((line) => line.trim().startsWith('at ')).join('\n'),
+  };
 }
 
 /** Runs database work and rethrows its failures in the domain's terms. */

@@ -47,6 +47,9 @@ const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 50, maxDelayMs
 // A retry that cannot get at least this long before the deadline is not worth starting.
 const MIN_ATTEMPT_MS = 100;
 const STRIPE_EVENT_METADATA_KEY = 'stripe-event-id';
+// CREDITS_GRPC_URL may name several replicas (a DNS name with many addresses, or
+// `ipv4:10.0.0.1:50051,10.0.0.2:50051`): spread calls over all of them, not only the first.
+const ROUND_ROBIN: grpc.ChannelOptions = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
 const PRINTABLE_ASCII = /^[ -~]{1,255}$/;
 
 function toCallError(error: grpc.ServiceError): CreditsCallError {
@@ -62,7 +65,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 /** One long-lived channel to CreditsService, shared by ApplyCheckout and the health check. */
 export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const client = createCreditsClient(options.url, { token: options.token });
+  const client = createCreditsClient(options.url, { token: options.token, channelOptions: ROUND_ROBIN });
   const health = new protos.grpc.health.v1.Health(options.url, grpc.credentials.createInsecure(), {
     channelOverride: client.getChannel(),
   });

@@ -1,5 +1,6 @@
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { CreditsError } from '../credits/errors';
+import { loggableError } from '../db/errors';
 import type { Logger } from '../logger';
 import { toServiceError } from './status';
 
@@ -51,7 +52,7 @@ export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, c
       },
       (error: unknown) => {
         const serviceError = toServiceError(error);
-        if (serviceError.creditsError.kind === 'internal') logger.error({ err: error }, 'unexpected failure');
+        if (serviceError.creditsError.kind === 'internal') logger.error({ err: loggableError(error) }, 'unexpected failure');
         finish(serviceError.creditsError.code);
         callback(serviceError);
       },
