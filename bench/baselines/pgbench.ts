@@ -50,10 +50,8 @@ function purchaseScript(users: number): string {
 BEGIN;
 SELECT nextval('bench_purchase_seq') AS n \\gset
 INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload) VALUES ('evt_pgb_' || :n::text, 'checkout.session.completed', 'processing', 'cs_pgb_' || :n::text, :payload::jsonb) ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1 RETURNING status, outcome, user_id;
-SELECT id, uuid, email, credits_balance FROM users WHERE stripe_customer_id = 'cus_pgb_' || :uid::text ORDER BY id LIMIT 1;
-UPDATE users SET stripe_customer_id = 'cus_pgb_' || :uid::text WHERE id = :uid AND stripe_customer_id IS NULL;
-INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES (:uid, :credits, 'purchase', 'cs_pgb_' || :n::text, 'evt_pgb_' || :n::text) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING id;
-UPDATE users SET credits_balance = credits_balance + :credits, updated_at = now() WHERE id = :uid RETURNING id, uuid, email, credits_balance;
+SELECT id, uuid, email, credits_balance, stripe_customer_id FROM users WHERE stripe_customer_id = 'cus_pgb_' || :uid::text ORDER BY id LIMIT 1;
+WITH ledger AS (INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES (:uid, :credits, 'purchase', 'cs_pgb_' || :n::text, 'evt_pgb_' || :n::text) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING user_id, amount) UPDATE users SET credits_balance = users.credits_balance + ledger.amount, updated_at = now() FROM ledger WHERE users.id = ledger.user_id RETURNING users.id, users.uuid, users.email, users.credits_balance, users.stripe_customer_id;
 UPDATE stripe_events SET status = 'completed', outcome = 'applied', error_message = NULL, user_id = :uid, processed_at = now() WHERE event_id = 'evt_pgb_' || :n::text;
 END;
 `;

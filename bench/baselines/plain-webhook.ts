@@ -11,7 +11,7 @@ import Stripe from 'stripe';
 const secret = process.env.STRIPE_WEBHOOK_SECRET ?? '';
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });
 const MAX_BODY = 1024 * 1024;
-const USER_COLUMNS = 'id, uuid, email, credits_balance';
+const USER_COLUMNS = 'id, uuid, email, credits_balance, stripe_customer_id';
 
 interface Session {
   id: string;
@@ -27,10 +27,10 @@ interface UserRow {
   id: string;
 }
 
-async function findOrCreateUser(client: pg.PoolClient, session: Session): Promise<UserRow | undefined> {
+async function findOrCreateUser(client: pg.PoolClient, session: Session): Promise<(UserRow & { byCustomer?: boolean }) | undefined> {
   if (session.customer) {
     const byCustomer = await client.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE stripe_customer_id = $1 ORDER BY id LIMIT 1`, [session.customer]);
-    if (byCustomer.rows[0]) return byCustomer.rows[0];
+    if (byCustomer.rows[0]) return { ...byCustomer.rows[0], byCustomer: true };
   }
   const email = session.customer_details?.email || session.customer_email;
   if (!email) return undefined;
@@ -61,18 +61,19 @@ async function purchase(client: pg.PoolClient, event: Stripe.Event, rawBody: str
   }
   const user = await findOrCreateUser(client, session);
   if (!user) throw new Error('no user');
-  if (session.customer) {
+  if (session.customer && !user.byCustomer) {
     await client.query('UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL', [session.customer, user.id]);
   }
-  const ledger = await client.query(
-    `INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id)
-     VALUES ($1, $2, 'purchase', $3, $4) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING id`,
+  const credited = await client.query(
+    `WITH ledger AS (
+       INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id)
+       VALUES ($1, $2, 'purchase', $3, $4) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING user_id, amount
+     )
+     UPDATE users SET credits_balance = users.credits_balance + ledger.amount, updated_at = now()
+     FROM ledger WHERE users.id = ledger.user_id RETURNING users.id`,
     [user.id, credits, session.id, event.id],
   );
-  const outcome = ledger.rowCount ? 'applied' : 'duplicate';
-  if (ledger.rowCount) {
-    await client.query(`UPDATE users SET credits_balance = credits_balance + $1, updated_at = now() WHERE id = $2 RETURNING ${USER_COLUMNS}`, [credits, user.id]);
-  }
+  const outcome = credited.rowCount ? 'applied' : 'duplicate';
   await client.query(
     `UPDATE stripe_events SET status = $1, outcome = $2, error_message = $3, user_id = $4, processed_at = now() WHERE event_id = $5`,
     ['completed', outcome, null, user.id, event.id],

@@ -46,7 +46,8 @@ export async function resolveCheckoutUser(em: EntityManager, session: CheckoutSe
     (session.customer ? await findUserByStripeCustomer(em, session.customer) : undefined) ??
     (await userByCheckoutEmail(em, session, logger));
   if (!user) throw new CheckoutRejected('user_unresolved', 'no identifier in the session names or creates a user');
-  if (session.customer) await linkStripeCustomer(em, user.id, session.customer);
+  // A returning buyer found by this very customer id is linked already: spare the write.
+  if (session.customer && user.stripeCustomerId !== session.customer) await linkStripeCustomer(em, user.id, session.customer);
   return user;
 }
 

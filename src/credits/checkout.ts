@@ -5,7 +5,7 @@ import { isCheckoutEventType, type CheckoutEvent, type CheckoutSession } from '.
 import { resolveCheckoutUser } from './checkout-user';
 import { CheckoutRejected } from './errors';
 import { purchaseCredits, type CreditRules } from './purchase-credits';
-import { addToBalance, findUser, type UserRecord } from './users';
+import { findUser, toUserRecord, USER_COLUMNS, type UserRecord, type UserRow } from './users';
 import type { EventStatus } from '../db/entities';
 
 export type CheckoutOutcome = 'applied' | 'duplicate' | 'payment_pending' | 'payment_failed' | 'ignored' | 'rejected';
@@ -48,16 +48,21 @@ async function finishEvent(em: EntityManager, eventId: string, decision: Decisio
 async function grantPurchaseCredits(em: EntityManager, event: CheckoutEvent, session: CheckoutSession, rules: CreditRules, logger: Logger): Promise<Decision> {
   const credits = purchaseCredits(event.lineItems, session.metadata, rules);
   const user = await resolveCheckoutUser(em, session, logger);
-  const inserted = await em.execute<{ id: string }[]>(
-    `INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id)
-     VALUES (?, ?, 'purchase', ?, ?) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING id`,
+  // One statement: the balance moves only if this transaction inserted the session's ledger row.
+  const credited = await em.execute<UserRow[]>(
+    `WITH ledger AS (
+       INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id)
+       VALUES (?, ?, 'purchase', ?, ?) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING user_id, amount
+     )
+     UPDATE users SET credits_balance = users.credits_balance + ledger.amount, updated_at = now()
+     FROM ledger WHERE users.id = ledger.user_id
+     RETURNING ${USER_COLUMNS.split(', ').map((column) => `users.${column}`).join(', ')}`,
     [user.id, credits, session.id, event.eventId],
   );
-  if (inserted.length === 0) {
+  if (!credited[0]) {
     return { status: 'completed', outcome: 'duplicate', user, creditsGranted: 0, reason: 'checkout_session_already_credited' };
   }
-  const after = await addToBalance(em, user.id, credits);
-  return { status: 'completed', outcome: 'applied', user: after, creditsGranted: credits, reason: '' };
+  return { status: 'completed', outcome: 'applied', user: toUserRecord(credited[0]), creditsGranted: credits, reason: '' };
 }
 
 async function decide(em: EntityManager, event: CheckoutEvent, rules: CreditRules, logger: Logger): Promise<Decision> {

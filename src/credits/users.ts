@@ -7,16 +7,19 @@ export interface UserRecord {
   uuid: string;
   email: string | null;
   creditsBalance: string;
+  stripeCustomerId: string | null;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   uuid: string;
   email: string | null;
   credits_balance: string;
+  stripe_customer_id: string | null;
 }
 
-const COLUMNS = 'id, uuid, email, credits_balance';
+export const USER_COLUMNS = 'id, uuid, email, credits_balance, stripe_customer_id';
+const COLUMNS = USER_COLUMNS;
 
 const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
   uuid: 'uuid = ?',
@@ -24,13 +27,19 @@ const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
   email: 'lower(email) = lower(?)',
 };
 
-function toRecord(row: UserRow): UserRecord {
-  return { id: String(row.id), uuid: row.uuid, email: row.email, creditsBalance: String(row.credits_balance) };
+export function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: String(row.id),
+    uuid: row.uuid,
+    email: row.email,
+    creditsBalance: String(row.credits_balance),
+    stripeCustomerId: row.stripe_customer_id,
+  };
 }
 
 async function selectOne(em: EntityManager, where: string, value: string): Promise<UserRecord | undefined> {
   const rows = await em.execute<UserRow[]>(`SELECT ${COLUMNS} FROM users WHERE ${where} LIMIT 1`, [value]);
-  return rows[0] && toRecord(rows[0]);
+  return rows[0] && toUserRecord(rows[0]);
 }
 
 export function findUser(em: EntityManager, identifier: Identifier): Promise<UserRecord | undefined> {
@@ -57,7 +66,7 @@ export async function findOrCreateUserByEmail(em: EntityManager, email: string):
     `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`,
     [email],
   );
-  if (inserted[0]) return toRecord(inserted[0]);
+  if (inserted[0]) return toUserRecord(inserted[0]);
   const winner = await selectOne(em, WHERE_BY_KIND.email, email);
   if (!winner) throw new Error('user vanished between conflict and read');
   return winner;
@@ -75,5 +84,5 @@ export async function addToBalance(em: EntityManager, userId: string, amount: nu
     [amount, userId],
   );
   if (!rows[0]) throw new Error(`user ${userId} vanished while its balance was updated`);
-  return toRecord(rows[0]);
+  return toUserRecord(rows[0]);
 }
