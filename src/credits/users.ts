@@ -1,6 +1,7 @@
 import type { EntityManager } from '../db/orm';
 import { CreditsError } from './errors';
 import { parseIdentifier, type Identifier } from './identifiers';
+import { sql } from '../db/sql';
 
 export interface UserRecord {
   id: string;
@@ -38,7 +39,7 @@ export function toUserRecord(row: UserRow): UserRecord {
 }
 
 async function selectOne(em: EntityManager, where: string, value: string): Promise<UserRecord | undefined> {
-  const rows = await em.execute<UserRow[]>(`SELECT ${COLUMNS} FROM users WHERE ${where} LIMIT 1`, [value]);
+  const rows = await sql<UserRow[]>(em, `SELECT ${COLUMNS} FROM users WHERE ${where} LIMIT 1`, [value]);
   return rows[0] && toUserRecord(rows[0]);
 }
 
@@ -62,7 +63,7 @@ export function findUserByStripeCustomer(em: EntityManager, customerId: string):
 export async function findOrCreateUserByEmail(em: EntityManager, email: string): Promise<UserRecord> {
   const existing = await selectOne(em, WHERE_BY_KIND.email, email);
   if (existing) return existing;
-  const inserted = await em.execute<UserRow[]>(
+  const inserted = await sql<UserRow[]>(em, 
     `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`,
     [email],
   );
@@ -74,12 +75,12 @@ export async function findOrCreateUserByEmail(em: EntityManager, email: string):
 
 /** Remembers the Stripe customer of a user who has none yet; a user's first customer id sticks. */
 export async function linkStripeCustomer(em: EntityManager, userId: string, customerId: string): Promise<void> {
-  await em.execute('UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
+  await sql(em, 'UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
 }
 
 /** Adds (or, negative, takes) credits; the CHECK constraint refuses a negative balance. */
 export async function addToBalance(em: EntityManager, userId: string, amount: number): Promise<UserRecord> {
-  const rows = await em.execute<UserRow[]>(
+  const rows = await sql<UserRow[]>(em, 
     `UPDATE users SET credits_balance = credits_balance + ?, updated_at = now() WHERE id = ? RETURNING ${COLUMNS}`,
     [amount, userId],
   );

@@ -3,6 +3,7 @@ import { CreditTransaction } from '../db/entities';
 import { translateDatabaseErrors } from '../db/errors';
 import type { EntityManager } from '../db/orm';
 import { OperationRefused } from './errors';
+import { sql } from '../db/sql';
 
 export interface CorrectionRequest {
   /** An email, a UUID or an integer id, as ResolveUser takes it. */
@@ -38,7 +39,7 @@ export async function correctBalance(em: EntityManager, kind: 'grant' | 'revoke'
   return translateDatabaseErrors(() =>
     em.fork().transactional(async (tx) => {
       const { user } = await resolveUser(tx, request.user);
-      const [locked] = await tx.execute<{ credits_balance: string }[]>('SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [user.id]);
+      const [locked] = await sql<{ credits_balance: string }[]>(tx, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [user.id]);
       const before = String(locked?.credits_balance ?? user.creditsBalance);
       if (BigInt(before) + BigInt(amount) < 0n) {
         throw new OperationRefused(

@@ -9,6 +9,7 @@ import type { EntityManager } from '../db/orm';
 import type { Logger } from '../logger';
 import { OperationRefused } from './errors';
 import { table } from './text-table';
+import { sql } from '../db/sql';
 
 export type ReplaySelection = { eventId: string } | { failed: true; since?: Date };
 
@@ -63,8 +64,8 @@ export async function findStoredEvents(em: EntityManager, selection: ReplaySelec
   const columns = 'event_id, event_type, status, attempts, error_message, received_at, payload';
   const rows =
     'eventId' in selection
-      ? await em.execute<StoredRow[]>(`SELECT ${columns} FROM stripe_events WHERE event_id = ?`, [selection.eventId])
-      : await em.execute<StoredRow[]>(
+      ? await sql<StoredRow[]>(em, `SELECT ${columns} FROM stripe_events WHERE event_id = ?`, [selection.eventId])
+      : await sql<StoredRow[]>(em, 
           // Oldest first: a session's `completed` is retried before its `async_payment_succeeded`.
           `SELECT ${columns} FROM stripe_events WHERE status = 'failed' AND received_at >= ? ORDER BY received_at, id`,
           [selection.since ?? new Date(0)],

@@ -3,6 +3,7 @@ import { migrationsList } from '../../migrations';
 import { migrationStatus } from '../db/migrations';
 import type { EntityManager, MikroORM } from '../db/orm';
 import { EXPECTED_CONSTRAINTS, EXPECTED_INDEXES, EXPECTED_TABLES, type ExpectedConstraint } from './expected-schema';
+import { sql } from '../db/sql';
 
 export type CheckStatus = 'ok' | 'problem' | 'skipped';
 
@@ -37,7 +38,7 @@ function finished(check: Check, count = check.problems.length): VerifyCheck {
 }
 
 async function checkColumns(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await em.execute<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(
+  const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(em, 
     `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
      WHERE table_schema = current_schema() AND table_name IN (?, ?, ?)`,
     Object.keys(EXPECTED_TABLES),
@@ -74,7 +75,7 @@ function describeConstraint(expected: ExpectedConstraint): string {
 }
 
 async function checkConstraints(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await em.execute<ConstraintRow[]>(
+  const rows = await sql<ConstraintRow[]>(em, 
     `SELECT c.conrelid::regclass::text AS table_name, c.conname, c.contype, c.convalidated,
             array(SELECT a.attname::text FROM unnest(c.conkey) AS k(n) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n) AS columns,
             CASE WHEN c.confrelid = 0 THEN NULL ELSE c.confrelid::regclass::text END AS referenced
@@ -98,7 +99,7 @@ async function checkConstraints(em: EntityManager): Promise<VerifyCheck> {
 }
 
 async function checkIndexes(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await em.execute<{ name: string; table_name: string; unique: boolean; valid: boolean; definition: string }[]>(
+  const rows = await sql<{ name: string; table_name: string; unique: boolean; valid: boolean; definition: string }[]>(em, 
     `SELECT i.relname AS name, t.relname AS table_name, x.indisunique AS unique, x.indisvalid AS valid,
             pg_get_indexdef(x.indexrelid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
@@ -121,7 +122,7 @@ async function checkIndexes(em: EntityManager): Promise<VerifyCheck> {
 async function checkMigrations(orm: MikroORM, em: EntityManager): Promise<VerifyCheck> {
   const check = { id: 'schema.migrations', group: 'schema' as const, title: 'migrations' };
   // Asking the migrator would create its table on a database that has none; verify never writes.
-  const [table] = await em.execute<{ exists: boolean }[]>(`SELECT to_regclass('mikro_orm_migrations') IS NOT NULL AS exists`);
+  const [table] = await sql<{ exists: boolean }[]>(em, `SELECT to_regclass('mikro_orm_migrations') IS NOT NULL AS exists`);
   const { executed, pending } = table?.exists
     ? await migrationStatus(orm)
     : { executed: [], pending: migrationsList.map((migration) => migration.name) };
@@ -135,7 +136,7 @@ async function checkMigrations(orm: MikroORM, em: EntityManager): Promise<Verify
 
 /** Runs `query` with `count(*) OVER () AS total` in it; returns the total and the first rows. */
 async function examples<T extends { total: string }>(em: EntityManager, query: string, limit: number, params: unknown[] = []) {
-  const rows = await em.execute<T[]>(`${query} LIMIT ?`, [...params, limit]);
+  const rows = await sql<T[]>(em, `${query} LIMIT ?`, [...params, limit]);
   return { total: Number(rows[0]?.total ?? 0), rows };
 }
 
