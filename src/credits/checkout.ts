@@ -119,10 +119,10 @@ async function recordRejection(em: EntityManager, event: CheckoutEvent, rejectio
 export async function applyCheckout(em: EntityManager, event: CheckoutEvent, rules: CreditRules, logger: Logger): Promise<CheckoutResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await em.fork().transactional((tx) => applyInTransaction(tx, event, rules, logger));
+      return await em.transactional((tx) => applyInTransaction(tx, event, rules, logger));
     } catch (error) {
       if (error instanceof CheckoutRejected) {
-        await translateDatabaseErrors(() => recordRejection(em.fork(), event, error));
+        await translateDatabaseErrors(() => recordRejection(em, event, error));
         logger.info({ reason: error.reason }, 'checkout rejected');
         return { outcome: 'rejected', creditsGranted: 0, reason: error.reason };
       }

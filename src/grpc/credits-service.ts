@@ -61,11 +61,11 @@ export function creditsServiceHandlers({ em, rules, call, onCheckoutResult }: Cr
       },
     ),
     ResolveUser: unary<ResolveUserRequest__Output, ResolveUserResponse>({ ...call, method: 'ResolveUser' }, async (request) => {
-      const { user, matchedBy } = await translateDatabaseErrors(() => resolveUser(em.fork(), request.identifier));
+      const { user, matchedBy } = await translateDatabaseErrors(() => resolveUser(em, request.identifier));
       return { user: toUser(user), matched_by: MATCH_KINDS[matchedBy] };
     }),
     GetBalance: unary<GetBalanceRequest__Output, GetBalanceResponse>({ ...call, method: 'GetBalance' }, async (request) => {
-      const { user } = await translateDatabaseErrors(() => resolveUser(em.fork(), request.identifier));
+      const { user } = await translateDatabaseErrors(() => resolveUser(em, request.identifier));
       return { user_id: user.uuid, balance: user.creditsBalance };
     }),
   };
