@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findFreePort } from './support/ports';
+import { findFreePort } from '../test/support/free-port';
 import { adopt, answers200, REPO_ROOT, waitUntil, type Service } from './support/processes';
 import { round } from './support/latency';
 

@@ -6,7 +6,7 @@ import { initORM } from '../src/db/orm';
 import { createHealthClient } from '../src/grpc/client';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogs } from './support/log-capture';
-import { findFreePort } from './support/global-setup';
+import { findFreePort } from './support/free-port';
 
 interface Started {
   child: ChildProcess;

@@ -9,7 +9,7 @@ import { startCreditsServer } from '../src/grpc/server';
 import { startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness';
 import { deliver, sign, startEdge, WEBHOOK_SECRET, type EdgeHarness } from './support/edge-harness';
 import { startFakeStripe, type FakeStripe } from './support/fake-stripe';
-import { findFreePort } from './support/global-setup';
+import { findFreePort } from './support/free-port';
 import { captureLogs } from './support/log-capture';
 import { checkoutSession, lineItem, stripeEvent, stripeId, type SessionOverrides } from './support/stripe-events';
 

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded';
 import { createTestDatabase } from './support/database';
-import { findFreePort } from './support/global-setup';
+import { findFreePort } from './support/free-port';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tempDirs: string[] = [];

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { checkoutSession, stripeEvent } from '../../test/support/stripe-events';
+import { mulberry32 } from '../../test/support/seeded-random';
 
 /** A buyer: the email typed into Checkout and the Stripe customer Checkout created for it. */
 export interface Buyer {
@@ -30,16 +31,7 @@ export type WebhookBook = Map<string, SentEvent>;
 export const CREDIT_PACKS = [100, 500, 1000, 2500] as const;
 
 /** A small deterministic generator, so two runs send the same mix. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export function makeBuyers(count: number, runId: string): Buyer[] {
   return Array.from({ length: count }, (_, index) => ({

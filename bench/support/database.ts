@@ -8,7 +8,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrateUp } from '../../src/db/migrations';
 import { initORM } from '../../src/db/orm';
 import { createLogger } from '../../src/logger';
-import { findFreePort } from './ports';
+import { findFreePort } from '../../test/support/free-port';
 
 /** The PostgreSQL server every benchmark database lives on. */
 export interface BenchServer {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createHealthClient } from '../../src/grpc/client';
-import { findFreePort } from './ports';
+import { findFreePort } from '../../test/support/free-port';
 import { answers200, spawnTsNode, waitUntil, type Service } from './processes';
 
 export interface ProductOptions {

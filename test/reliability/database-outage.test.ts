@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
-import { findFreePort } from '../support/global-setup';
+import { findFreePort } from '../support/free-port';
 import { assertInvariants } from '../support/invariants';
 import { eventually, runConcurrently, scaled } from '../support/load';
 import { startReliabilityStack, type ReliabilityStack } from '../support/reliability-stack';

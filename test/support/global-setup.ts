@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { findFreePort } from './free-port';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,18 +33,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await server.stop();
     await removeDataDir();
   };
-}
-
-/** A port that was free a moment ago; good enough for tests on one machine. */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function withoutPassword(url: string): string {

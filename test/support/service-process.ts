@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createHealthClient } from '../../src/grpc/client';
-import { findFreePort } from './global-setup';
+import { findFreePort } from './free-port';
 import { eventually } from './load';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-/** A port that was free a moment ago on 127.0.0.1; the child processes bind it right after. */
+/** A port that was free a moment ago on 127.0.0.1; good enough for tests and the benchmark on one machine. */
 export function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
