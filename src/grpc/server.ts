@@ -67,9 +67,12 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
     );
   });
 
+  let checking = false;
   const checkDatabase = async () => {
-    if (closing) return;
-    const up = await databaseAnswers(orm);
+    // A ping slower than the interval must not overlap the next one and report out of order.
+    if (closing || checking) return;
+    checking = true;
+    const up = await databaseAnswers(orm).finally(() => (checking = false));
     if (closing) return;
     const next = up ? 'SERVING' : 'NOT_SERVING';
     if (health.get() !== next) {
