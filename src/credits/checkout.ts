@@ -27,7 +27,7 @@ const CONFLICT_RETRIES = 3;
 
 /** Inserts the event row, or locks the existing one; the unique key makes concurrent deliveries queue here. */
 async function claimEvent(em: EntityManager, event: CheckoutEvent) {
-  const rows = await sql<{ status: EventStatus; outcome: string | null; user_id: string | null }[]>(em, 
+  const rows = await sql<{ status: EventStatus; outcome: string | null; user_id: string | null }[]>(em,
     `INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload)
      VALUES (?, ?, 'processing', ?, ?::jsonb)
      ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1
@@ -38,7 +38,7 @@ async function claimEvent(em: EntityManager, event: CheckoutEvent) {
 }
 
 async function finishEvent(em: EntityManager, eventId: string, decision: Decision): Promise<void> {
-  await sql(em, 
+  await sql(em,
     `UPDATE stripe_events SET status = ?, outcome = ?, error_message = ?, user_id = ?, processed_at = now()
      WHERE event_id = ?`,
     [decision.status, decision.outcome, decision.reason || null, decision.user?.id ?? null, eventId],
@@ -50,7 +50,7 @@ async function grantPurchaseCredits(em: EntityManager, event: CheckoutEvent, ses
   const credits = purchaseCredits(event.lineItems, session.metadata, rules);
   const user = await resolveCheckoutUser(em, session, logger);
   // One statement: the balance moves only if this transaction inserted the session's ledger row.
-  const credited = await sql<UserRow[]>(em, 
+  const credited = await sql<UserRow[]>(em,
     `WITH ledger AS (
        INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id)
        VALUES (?, ?, 'purchase', ?, ?) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING user_id, amount
@@ -102,7 +102,7 @@ async function applyInTransaction(em: EntityManager, event: CheckoutEvent, rules
 
 /** A rejection survives the rolled-back purchase: it is stored as failed, in a transaction of its own. */
 async function recordRejection(em: EntityManager, event: CheckoutEvent, rejection: CheckoutRejected): Promise<void> {
-  await sql(em, 
+  await sql(em,
     `INSERT INTO stripe_events (event_id, event_type, status, outcome, error_message, checkout_session_id, payload, processed_at)
      VALUES (?, ?, 'failed', 'rejected', ?, ?, ?::jsonb, now())
      ON CONFLICT (event_id) DO UPDATE SET status = 'failed', outcome = 'rejected', error_message = EXCLUDED.error_message,

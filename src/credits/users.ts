@@ -63,7 +63,7 @@ export function findUserByStripeCustomer(em: EntityManager, customerId: string):
 export async function findOrCreateUserByEmail(em: EntityManager, email: string): Promise<UserRecord> {
   const existing = await selectOne(em, WHERE_BY_KIND.email, email);
   if (existing) return existing;
-  const inserted = await sql<UserRow[]>(em, 
+  const inserted = await sql<UserRow[]>(em,
     `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`,
     [email],
   );
@@ -80,7 +80,7 @@ export async function linkStripeCustomer(em: EntityManager, userId: string, cust
 
 /** Adds (or, negative, takes) credits; the CHECK constraint refuses a negative balance. */
 export async function addToBalance(em: EntityManager, userId: string, amount: number): Promise<UserRecord> {
-  const rows = await sql<UserRow[]>(em, 
+  const rows = await sql<UserRow[]>(em,
     `UPDATE users SET credits_balance = credits_balance + ?, updated_at = now() WHERE id = ? RETURNING ${COLUMNS}`,
     [amount, userId],
   );

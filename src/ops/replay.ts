@@ -65,7 +65,7 @@ export async function findStoredEvents(em: EntityManager, selection: ReplaySelec
   const rows =
     'eventId' in selection
       ? await sql<StoredRow[]>(em, `SELECT ${columns} FROM stripe_events WHERE event_id = ?`, [selection.eventId])
-      : await sql<StoredRow[]>(em, 
+      : await sql<StoredRow[]>(em,
           // Oldest first: a session's `completed` is retried before its `async_payment_succeeded`.
           `SELECT ${columns} FROM stripe_events WHERE status = 'failed' AND received_at >= ? ORDER BY received_at, id`,
           [selection.since ?? new Date(0)],

@@ -43,19 +43,19 @@ const iso = (value: Date | string | null): string | null => (value === null ? nu
 /** What an operator asks first: is anything failing, and how much was credited lately. */
 export async function collectStats(em: EntityManager, { since, failureLimit = 10 }: StatsOptions): Promise<Stats> {
   const until = new Date();
-  const eventRows = await sql<{ event_type: string; status: string; count: string }[]>(em, 
+  const eventRows = await sql<{ event_type: string; status: string; count: string }[]>(em,
     'SELECT event_type, status, count(*) AS count FROM stripe_events GROUP BY event_type, status ORDER BY event_type, status',
   );
-  const failures = await sql<{ event_id: string; event_type: string; error_message: string | null; attempts: number; received_at: Date; processed_at: Date | null }[]>(em, 
+  const failures = await sql<{ event_id: string; event_type: string; error_message: string | null; attempts: number; received_at: Date; processed_at: Date | null }[]>(em,
     `SELECT event_id, event_type, error_message, attempts, received_at, processed_at FROM stripe_events
      WHERE status = 'failed' ORDER BY coalesce(processed_at, received_at) DESC, id DESC LIMIT ?`,
     [failureLimit],
   );
-  const [users] = await sql<{ total: string; with_credits: string; outstanding: string }[]>(em, 
+  const [users] = await sql<{ total: string; with_credits: string; outstanding: string }[]>(em,
     `SELECT count(*) AS total, count(*) FILTER (WHERE credits_balance > 0) AS with_credits,
             coalesce(sum(credits_balance), 0) AS outstanding FROM users`,
   );
-  const ledger = await sql<{ kind: string; entries: string; credits: string }[]>(em, 
+  const ledger = await sql<{ kind: string; entries: string; credits: string }[]>(em,
     `SELECT kind, count(*) AS entries, sum(amount) AS credits FROM credit_transactions
      WHERE created_at >= ? AND created_at <= ? GROUP BY kind ORDER BY kind`,
     [since, until],

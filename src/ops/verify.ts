@@ -38,7 +38,7 @@ function finished(check: Check, count = check.problems.length): VerifyCheck {
 }
 
 async function checkColumns(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(em, 
+  const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(em,
     `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
      WHERE table_schema = current_schema() AND table_name IN (?, ?, ?)`,
     Object.keys(EXPECTED_TABLES),
@@ -75,7 +75,7 @@ function describeConstraint(expected: ExpectedConstraint): string {
 }
 
 async function checkConstraints(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await sql<ConstraintRow[]>(em, 
+  const rows = await sql<ConstraintRow[]>(em,
     `SELECT c.conrelid::regclass::text AS table_name, c.conname, c.contype, c.convalidated,
             array(SELECT a.attname::text FROM unnest(c.conkey) AS k(n) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n) AS columns,
             CASE WHEN c.confrelid = 0 THEN NULL ELSE c.confrelid::regclass::text END AS referenced
@@ -99,7 +99,7 @@ async function checkConstraints(em: EntityManager): Promise<VerifyCheck> {
 }
 
 async function checkIndexes(em: EntityManager): Promise<VerifyCheck> {
-  const rows = await sql<{ name: string; table_name: string; unique: boolean; valid: boolean; definition: string }[]>(em, 
+  const rows = await sql<{ name: string; table_name: string; unique: boolean; valid: boolean; definition: string }[]>(em,
     `SELECT i.relname AS name, t.relname AS table_name, x.indisunique AS unique, x.indisvalid AS valid,
             pg_get_indexdef(x.indexrelid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
