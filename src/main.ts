@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
 import { startCreditsRuntime } from './credits/runtime';
 import { createLogger, type Logger } from './logger';
 
@@ -8,17 +8,24 @@ interface Closable {
   close(): Promise<void>;
 }
 
-async function startRole(role: Role, logger: Logger): Promise<Closable[]> {
-  const config = loadConfig();
+/** Where the in-process edge of `npm start` reaches the CreditsService it started. */
+function loopbackAddress(config: Config, port: number): string {
+  const host = config.grpc.host === '0.0.0.0' || config.grpc.host === '::' ? '127.0.0.1' : config.grpc.host;
+  return `${host}:${port}`;
+}
+
+async function startRole(role: Role, config: Config, logger: Logger): Promise<Closable[]> {
   const started: Closable[] = [];
   try {
+    let creditsUrl = config.grpc.url;
     if (role === 'all' || role === 'credits') {
-      started.push(await startCreditsRuntime({ config, logger: logger.child({ app: 'credits' }), migrate: role === 'all' }));
+      const credits = await startCreditsRuntime({ config, logger: logger.child({ app: 'credits' }), migrate: role === 'all' });
+      started.push(credits);
+      creditsUrl = loopbackAddress(config, credits.server.port);
     }
     if (role === 'all' || role === 'edge') {
+      // Loaded only when needed: `start:credits` does not pay for Express, Stripe and the docs page.
       const { startEdgeRuntime } = await import('./edge/runtime');
-      const credits = started[0] as Awaited<ReturnType<typeof startCreditsRuntime>> | undefined;
-      const creditsUrl = credits ? `127.0.0.1:${credits.server.port}` : config.grpc.url;
       started.push(await startEdgeRuntime({ config, logger: logger.child({ app: 'edge' }), creditsUrl }));
     }
     return started;
@@ -41,16 +48,17 @@ async function main(): Promise<void> {
     console.error(`usage: main.ts [all|credits|edge] (got ${role})`);
     process.exit(2);
   }
-  let logger: Logger;
+  let config: Config;
   try {
-    logger = createLogger({ level: loadConfig().logLevel });
+    config = loadConfig();
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : error);
     process.exit(78); // EX_CONFIG
   }
+  const logger = createLogger({ level: config.logLevel });
   let started: Closable[];
   try {
-    started = await startRole(role, logger);
+    started = await startRole(role, config, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
     process.exit(error instanceof ConfigError ? 78 : 1); // EX_CONFIG for checks made at start, e.g. the webhook secret
