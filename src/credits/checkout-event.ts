@@ -14,6 +14,13 @@ export function isCheckoutEventType(type: string): type is CheckoutEventType {
   return (CHECKOUT_EVENT_TYPES as readonly string[]).includes(type);
 }
 
+const CREDITABLE_PAYMENT_STATUSES = new Set(['paid', 'no_payment_required']);
+
+/** A Checkout Session whose payment has cleared (or needed none) may be credited. */
+export function isCreditablePaymentStatus(paymentStatus: string): boolean {
+  return CREDITABLE_PAYMENT_STATUSES.has(paymentStatus);
+}
+
 export const MAX_EVENT_JSON_BYTES = 1024 * 1024;
 /** Stripe's events nest about ten levels; deeper JSON only overflows JSON.stringify and jsonb's parser. */
 export const MAX_EVENT_JSON_DEPTH = 64;
@@ -70,10 +77,11 @@ export interface CheckoutEvent {
   eventType: string;
   session?: CheckoutSession;
   lineItems: LineItem[];
-  payload: Record<string, unknown>;
+  /** The whole event as received, checked to be a storable JSON object naming eventId. */
+  eventJson: string;
 }
 
-function parsePayload(json: string, eventId: string): Record<string, unknown> {
+function assertEventJson(json: string, eventId: string): void {
   let payload: unknown;
   try {
     payload = JSON.parse(json);
@@ -86,7 +94,6 @@ function parsePayload(json: string, eventId: string): Record<string, unknown> {
   const { id } = payload as { id?: unknown };
   if (id !== eventId) throw new CreditsError('REQUEST_INVALID', 'event_json: id differs from event_id');
   assertStorable(payload);
-  return payload as Record<string, unknown>;
 }
 
 /** Walks the event without recursion (a hostile depth must not overflow the stack here either). */
@@ -109,6 +116,7 @@ export function checkoutEventFromRequest(request: ApplyCheckoutRequest__Output):
     throw new CreditsError('REQUEST_INVALID', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
   }
   const { event_id, event_type, session, line_items, event_json } = parsed.data;
+  assertEventJson(event_json, event_id);
   if (isCheckoutEventType(event_type) && !session) {
     throw new CreditsError('REQUEST_INVALID', `session: required for ${event_type}`);
   }
@@ -129,6 +137,6 @@ export function checkoutEventFromRequest(request: ApplyCheckoutRequest__Output):
         }
       : undefined,
     lineItems: line_items.map((item) => ({ priceId: item.price_id, quantity: Number(item.quantity) })),
-    payload: parsePayload(event_json, event_id),
+    eventJson: event_json,
   };
 }

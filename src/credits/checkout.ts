@@ -1,11 +1,11 @@
 import type { EntityManager } from '../db/orm';
 import { classifyDatabaseError, translateDatabaseErrors } from '../db/errors';
 import type { Logger } from '../logger';
-import { isCheckoutEventType, type CheckoutEvent, type CheckoutSession } from './checkout-event';
+import { isCheckoutEventType, isCreditablePaymentStatus, type CheckoutEvent, type CheckoutSession } from './checkout-event';
 import { resolveCheckoutUser } from './checkout-user';
 import { CheckoutRejected } from './errors';
 import { purchaseCredits, type CreditRules } from './purchase-credits';
-import { findUser, toUserRecord, USER_COLUMNS, type UserRecord, type UserRow } from './users';
+import { findUser, QUALIFIED_USER_COLUMNS, toUserRecord, type UserRecord, type UserRow } from './users';
 import type { EventStatus } from '../db/entities';
 import { sql } from '../db/sql';
 
@@ -22,7 +22,6 @@ interface Decision extends CheckoutResult {
   status: EventStatus;
 }
 
-const CREDITABLE_PAYMENT = new Set(['paid', 'no_payment_required']);
 const CONFLICT_RETRIES = 3;
 
 /** Inserts the event row, or locks the existing one; the unique key makes concurrent deliveries queue here. */
@@ -32,7 +31,7 @@ async function claimEvent(em: EntityManager, event: CheckoutEvent) {
      VALUES (?, ?, 'processing', ?, ?::jsonb)
      ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1
      RETURNING status, outcome, user_id`,
-    [event.eventId, event.eventType, event.session?.id ?? null, JSON.stringify(event.payload)],
+    [event.eventId, event.eventType, event.session?.id ?? null, event.eventJson],
   );
   return rows[0]!;
 }
@@ -57,7 +56,7 @@ async function grantPurchaseCredits(em: EntityManager, event: CheckoutEvent, ses
      )
      UPDATE users SET credits_balance = users.credits_balance + ledger.amount, updated_at = now()
      FROM ledger WHERE users.id = ledger.user_id
-     RETURNING ${USER_COLUMNS.split(', ').map((column) => `users.${column}`).join(', ')}`,
+     RETURNING ${QUALIFIED_USER_COLUMNS}`,
     [user.id, credits, session.id, event.eventId],
   );
   if (!credited[0]) {
@@ -81,7 +80,7 @@ async function decide(em: EntityManager, event: CheckoutEvent, rules: CreditRule
   if (session.paymentStatus === 'unpaid') {
     return { ...none, status: 'pending', outcome: 'payment_pending', reason: 'awaiting_async_payment' };
   }
-  if (!CREDITABLE_PAYMENT.has(session.paymentStatus)) {
+  if (!isCreditablePaymentStatus(session.paymentStatus)) {
     return { ...none, status: 'ignored', outcome: 'ignored', reason: `payment_status_${session.paymentStatus || 'missing'}` };
   }
   return grantPurchaseCredits(em, event, session, rules, logger);
@@ -108,7 +107,7 @@ async function recordRejection(em: EntityManager, event: CheckoutEvent, rejectio
      ON CONFLICT (event_id) DO UPDATE SET status = 'failed', outcome = 'rejected', error_message = EXCLUDED.error_message,
        attempts = stripe_events.attempts + 1, processed_at = now()
      WHERE stripe_events.status NOT IN ('completed', 'ignored')`,
-    [event.eventId, event.eventType, rejection.message, event.session?.id ?? null, JSON.stringify(event.payload)],
+    [event.eventId, event.eventType, rejection.message, event.session?.id ?? null, event.eventJson],
   );
 }
 

@@ -19,8 +19,10 @@ export interface UserRow {
   stripe_customer_id: string | null;
 }
 
-export const USER_COLUMNS = 'id, uuid, email, credits_balance, stripe_customer_id';
-const COLUMNS = USER_COLUMNS;
+const COLUMN_NAMES = ['id', 'uuid', 'email', 'credits_balance', 'stripe_customer_id'];
+const COLUMNS = COLUMN_NAMES.join(', ');
+/** The same columns, for statements that join users with another relation. */
+export const QUALIFIED_USER_COLUMNS = COLUMN_NAMES.map((column) => `users.${column}`).join(', ');
 
 const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
   uuid: 'uuid = ?',

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
-import { isCheckoutEventType } from '../credits/checkout-event';
+import { isCheckoutEventType, isCreditablePaymentStatus } from '../credits/checkout-event';
 import { applyCheckoutRequestFromStripeEvent } from '../credits/stripe-checkout';
 import type { Logger } from '../logger';
 import { CreditsCallError, type CreditsGateway } from './credits-gateway';
@@ -23,8 +23,6 @@ export interface WebhookDeps {
 /** Label for requests whose event type is not known (not verified, or not an event). */
 export const UNKNOWN_EVENT_TYPE = 'unknown';
 
-const CREDITABLE_PAYMENT = new Set(['paid', 'no_payment_required']);
-
 /** Line items matter only for a session that is about to be credited. */
 function sessionAboutToBeCredited(event: VerifiedEvent['event']): string | undefined {
   const session = event.data.object;
@@ -32,7 +30,7 @@ function sessionAboutToBeCredited(event: VerifiedEvent['event']): string | undef
     isCheckoutEventType(event.type) &&
     session.object === 'checkout.session' &&
     session.mode === 'payment' &&
-    CREDITABLE_PAYMENT.has(String(session.payment_status));
+    isCreditablePaymentStatus(String(session.payment_status));
   return creditable && typeof session.id === 'string' ? session.id : undefined;
 }
 
