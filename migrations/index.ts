@@ -1,5 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126000000_credits_schema } from './Migration20261126000000_credits_schema';
+import { Migration20261126000000_credits_schema } from './Migration20261126000000_credits_schema.js';
 
 /**
  * Every migration, in order. Listed here rather than found by a glob so that the migrator gets

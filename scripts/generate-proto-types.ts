@@ -1,7 +1,7 @@
-// Generates src/grpc/generated from the .proto files with the runtime loader's own options.
+// Generates src/contract/generated from the .proto files with the runtime loader's own options.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { LOADER_OPTIONS, PROTO_FILES } from '../src/grpc/loader-options';
+import { LOADER_OPTIONS, PROTO_FILES } from '../src/contract/proto-files';
 
 const flags = [
   LOADER_OPTIONS.keepCase && '--keepCase',
@@ -11,7 +11,7 @@ const flags = [
   LOADER_OPTIONS.oneofs && '--oneofs',
 ].filter((flag): flag is string => typeof flag === 'string');
 
-const outDir = 'src/grpc/generated';
+const outDir = 'src/contract/generated';
 rmSync(outDir, { recursive: true, force: true });
 execFileSync(
   'npx',

@@ -6,7 +6,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config';
 import { createCreditsClient } from '../src/grpc/client';
-import type { GetBalanceResponse__Output } from '../src/grpc/generated/credits/v1/GetBalanceResponse';
+import type { GetBalanceResponse__Output } from '../src/contract/generated/credits/v1/GetBalanceResponse';
 
 const identifier = process.argv[2];
 if (!identifier) {

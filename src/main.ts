@@ -1,6 +1,5 @@
-import { ConfigError, loadConfig, type Config } from './config';
-import { startCreditsRuntime } from './credits/runtime';
-import { createLogger, type Logger } from './logger';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
 
 type Role = 'all' | 'credits' | 'edge';
 
@@ -19,13 +18,14 @@ async function startRole(role: Role, config: Config, logger: Logger): Promise<Cl
   try {
     let creditsUrl = config.grpc.url;
     if (role === 'all' || role === 'credits') {
+      // Each role loads only its own composition root: `start:edge` never loads the ORM, and `start:credits` no Express.
+      const { startCreditsRuntime } = await import('./app/credits.js');
       const credits = await startCreditsRuntime({ config, logger: logger.child({ app: 'credits' }), migrate: role === 'all' });
       started.push(credits);
       creditsUrl = loopbackAddress(config, credits.server.port);
     }
     if (role === 'all' || role === 'edge') {
-      // Loaded only when needed: `start:credits` does not pay for Express, Stripe and the docs page.
-      const { startEdgeRuntime } = await import('./edge/runtime');
+      const { startEdgeRuntime } = await import('./app/edge.js');
       started.push(await startEdgeRuntime({ config, logger: logger.child({ app: 'edge' }), creditsUrl }));
     }
     return started;

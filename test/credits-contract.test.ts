@@ -1,12 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCheckoutRequestFromStripeEvent } from '../src/credits/stripe-checkout';
 import { createCreditsClient } from '../src/grpc/client';
-import type { ApplyCheckoutRequest } from '../src/grpc/generated/credits/v1/ApplyCheckoutRequest';
-import type { ApplyCheckoutResponse__Output } from '../src/grpc/generated/credits/v1/ApplyCheckoutResponse';
-import type { LineItem } from '../src/grpc/generated/credits/v1/LineItem';
+import type { ApplyCheckoutRequest } from '../src/contract/generated/credits/v1/ApplyCheckoutRequest';
+import type { ApplyCheckoutResponse__Output } from '../src/contract/generated/credits/v1/ApplyCheckoutResponse';
+import type { LineItem } from '../src/contract/generated/credits/v1/LineItem';
 import { call, checkLedger, startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness';
-import { checkoutSession, stripeEvent, stripeId, type SessionOverrides, type StripeEventType } from './support/stripe-events';
+import { applyCheckoutRequestFor, checkoutSession, stripeEvent, stripeId, type SessionOverrides, type StripeEventType } from './support/stripe-events';
 
 let h: CreditsHarness;
 const auth = () => {
@@ -22,7 +21,7 @@ afterAll(() => h?.close());
 
 function request(type: StripeEventType, session: Record<string, unknown>, lineItems: LineItem[] = [], id?: string): ApplyCheckoutRequest {
   const event = stripeEvent(type, session, id);
-  return applyCheckoutRequestFromStripeEvent(event as { id: string; type: string }, JSON.stringify(event), lineItems);
+  return { ...applyCheckoutRequestFor(event), line_items: lineItems };
 }
 
 async function apply(req: ApplyCheckoutRequest): Promise<ApplyCheckoutResponse__Output> {
@@ -173,7 +172,7 @@ describe('ApplyCheckout', () => {
 
   it('when the event is of another type, then it is stored as ignored', async () => {
     const event = stripeEvent('charge.refunded', { object: 'charge', id: stripeId('ch') });
-    const req = applyCheckoutRequestFromStripeEvent(event as { id: string; type: string }, JSON.stringify(event));
+    const req = applyCheckoutRequestFor(event);
     expect(await apply(req)).toMatchObject({ outcome: 'APPLY_CHECKOUT_OUTCOME_IGNORED', reason: 'event_type_not_handled' });
     expect(await eventRow(req.event_id!)).toMatchObject({ status: 'ignored' });
   });

@@ -4,7 +4,7 @@ import { createEdgeApp } from '../src/edge/app';
 import type { CreditsGateway } from '../src/edge/credits-gateway';
 import { listenHttp } from '../src/edge/http-server';
 import { createEdgeMetrics } from '../src/edge/metrics';
-import type { ApplyCheckoutResponse__Output } from '../src/grpc/generated/credits/v1/ApplyCheckoutResponse';
+import type { ApplyCheckoutResponse__Output } from '../src/contract/generated/credits/v1/ApplyCheckoutResponse';
 import { startCreditsServer } from '../src/grpc/server';
 import { startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness';
 import { deliver, sign, startEdge, WEBHOOK_SECRET, type EdgeHarness } from './support/edge-harness';
@@ -134,7 +134,8 @@ describe('health, readiness and metrics', () => {
 
   it('GET /readyz follows the health of CreditsService: 200 while it serves, 503 once it is closed', async () => {
     const server = await startCreditsServer({
-      orm: h.orm,
+      store: h.store,
+      databaseAnswers: async () => true,
       logger: captureLogs().logger,
       rules: { priceCredits: {}, maxPerPurchase: 10 },
       apiToken: TEST_TOKEN,

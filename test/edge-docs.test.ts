@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ERROR_CODES } from '../src/credits/errors';
+import { ERROR_CODES } from '../src/contract/error-codes';
 import { WEBHOOK_PATHS } from '../src/edge/app';
 import { renderDocsPage } from '../src/edge/docs-page';
 import { WEBHOOK_ERROR_STATUS } from '../src/edge/http-answers';

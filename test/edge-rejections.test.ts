@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config';
-import { startEdgeRuntime } from '../src/edge/runtime';
+import { startEdgeRuntime } from '../src/app/edge';
 import { startCreditsHarness, type CreditsHarness } from './support/credits-harness';
 import { deliver, post, sign, startEdge, WEBHOOK_SECRET, type EdgeHarness } from './support/edge-harness';
 import { captureLogs } from './support/log-capture';

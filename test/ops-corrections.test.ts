@@ -1,7 +1,6 @@
+import { correctBalance } from '../src/credits/corrections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperationRefused } from '../src/ops/errors';
-import { grantCredits } from '../src/ops/grant';
-import { revokeCredits } from '../src/ops/revoke';
+import { CreditsError } from '../src/credits/errors';
 import { verifyDatabase } from '../src/ops/verify';
 import { cli } from './support/cli';
 import { startCreditsHarness, type CreditsHarness } from './support/credits-harness';
@@ -36,10 +35,10 @@ describe('grant and revoke', { timeout: 90_000 }, () => {
 
   it('when support revokes, then a negative revoke row is written; below zero it is refused and nothing is written', async () => {
     const user = await insertUser(h, uniqueEmail('revoke'));
-    await grantCredits(h.orm.em, { user: user.uuid, credits: 30, reason: 'seed' });
-    const result = await revokeCredits(h.orm.em, { user: user.id, credits: 20, reason: 'refund re_123' });
+    await correctBalance(h.store, 'grant', { user: user.uuid, credits: 30, reason: 'seed' });
+    const result = await correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'refund re_123' });
     expect(result).toMatchObject({ kind: 'revoke', credits: 20, balanceBefore: '30', balanceAfter: '10', user: { id: user.id, uuid: user.uuid } });
-    await expect(revokeCredits(h.orm.em, { user: user.id, credits: 11, reason: 'too much' })).rejects.toThrow(OperationRefused);
+    await expect(correctBalance(h.store, 'revoke', { user: user.id, credits: 11, reason: 'too much' })).rejects.toThrow(CreditsError);
     expect(await balanceOf(h, user.id)).toBe('10');
     expect((await ledger(user.id)).map((row) => [row.kind, row.amount])).toEqual([
       ['grant', '30'],
@@ -55,10 +54,10 @@ describe('grant and revoke', { timeout: 90_000 }, () => {
 
   it('when two revokes race for the last credits, then one wins and the balance never goes below zero', async () => {
     const user = await insertUser(h, uniqueEmail('race'));
-    await grantCredits(h.orm.em, { user: user.id, credits: 30, reason: 'seed' });
+    await correctBalance(h.store, 'grant', { user: user.id, credits: 30, reason: 'seed' });
     const results = await Promise.allSettled([
-      revokeCredits(h.orm.em, { user: user.id, credits: 20, reason: 'a' }),
-      revokeCredits(h.orm.em, { user: user.id, credits: 20, reason: 'b' }),
+      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'a' }),
+      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'b' }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(await balanceOf(h, user.id)).toBe('10');

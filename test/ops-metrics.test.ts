@@ -1,13 +1,12 @@
 import { Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { startCreditsRuntime, type CreditsRuntime } from '../src/credits/runtime';
-import { applyCheckoutRequestFromStripeEvent } from '../src/credits/stripe-checkout';
+import { startCreditsRuntime, type CreditsRuntime } from '../src/app/credits';
 import { createCreditsClient, type CreditsServiceClient } from '../src/grpc/client';
 import { call } from './support/credits-harness';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogs } from './support/log-capture';
-import { checkoutSession, stripeEvent } from './support/stripe-events';
+import { applyCheckoutRequestFor, checkoutSession, stripeEvent } from './support/stripe-events';
 
 const TOKEN = 'metrics-test-token-0123456789';
 let database: TestDatabase;
@@ -67,7 +66,7 @@ async function scrape(): Promise<Sample[]> {
 describe('credits metrics', () => {
   it('when a few gRPC calls were made, then calls, latency, outcomes, credits and pool usage are exported', async () => {
     const event = stripeEvent('checkout.session.completed', checkoutSession({ email: 'metrics@example.com', metadata: { credits: '75' } }));
-    const request = applyCheckoutRequestFromStripeEvent(event as { id: string; type: string }, JSON.stringify(event));
+    const request = applyCheckoutRequestFor(event);
     const none = new Metadata();
     expect(await call(client, client.ApplyCheckout, request, none)).toMatchObject({ ok: true, response: { outcome: 'APPLY_CHECKOUT_OUTCOME_APPLIED' } });
     expect(await call(client, client.ApplyCheckout, request, none)).toMatchObject({ ok: true, response: { outcome: 'APPLY_CHECKOUT_OUTCOME_DUPLICATE' } });

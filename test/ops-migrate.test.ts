@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrCreateUserByEmail } from '../src/credits/users';
+import { correctBalance } from '../src/credits/corrections';
+import { createCreditsStore } from '../src/db/credits-store';
 import { initORM, type MikroORM } from '../src/db/orm';
 import { formatMigrateResult, runMigrations } from '../src/ops/migrate';
-import { grantCredits } from '../src/ops/grant';
 import { verifyDatabase } from '../src/ops/verify';
 import { runCli } from './support/cli';
 import { createTestDatabase, type TestDatabase } from './support/database';
@@ -122,9 +122,10 @@ describe('migrate adopting a legacy users table', () => {
     await expect(f.sql.query(`INSERT INTO users (email) VALUES ('FIRST@example.com')`)).rejects.toThrow(/users_email_lower_key/);
 
     // The service works on the adopted rows: new users continue the legacy sequence, credits land on old ones.
-    const created = await f.orm.em.fork().transactional((em) => findOrCreateUserByEmail(em, 'new@example.com'));
+    const store = createCreditsStore(f.orm);
+    const created = await store.transaction((uow) => uow.users.findOrCreateByEmail('new@example.com'));
     expect(Number(created.id)).toBeGreaterThan(3); // the refused insert above used up one sequence value
-    await grantCredits(f.orm.em, { user: 'second@example.com', credits: 7, reason: 'adoption test' });
+    await correctBalance(store, 'grant', { user: 'second@example.com', credits: 7, reason: 'adoption test' });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
 
     await runMigrations(f.orm, 'down');

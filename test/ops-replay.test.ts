@@ -69,7 +69,7 @@ describe('replay', { timeout: 90_000 }, () => {
     expect(await balanceOf(h, user.id)).toBe('120');
     expect(await ledgerRows(rejected.sessionId)).toBe(1);
 
-    const none = await replayEvents(h.orm.em, { failed: true }, { rules, logger: captureLogs().logger });
+    const none = await replayEvents(h.orm.em, h.store, { failed: true }, { rules, logger: captureLogs().logger });
     expect(formatReplayReport(none)).toBe('Nothing to replay.');
     expect((await verifyDatabase(h.orm)).ok).toBe(true);
   });
@@ -96,6 +96,7 @@ describe('replay', { timeout: 90_000 }, () => {
     const progress: [number, number][] = [];
     const report = await replayEvents(
       h.orm.em,
+      h.store,
       { failed: true, since: new Date(Date.now() - 86_400_000) },
       { rules, logger: captureLogs().logger, onProgress: (done, total) => progress.push([done, total]) },
     );
@@ -127,7 +128,7 @@ describe('replay', { timeout: 90_000 }, () => {
       `INSERT INTO stripe_events (event_id, event_type, status, outcome, error_message, payload) VALUES ($1, 'checkout.session.completed', 'failed', 'rejected', 'x', '{"broken": true}')`,
       [eventId],
     );
-    const report = await replayEvents(h.orm.em, { eventId }, { rules, logger: captureLogs().logger });
+    const report = await replayEvents(h.orm.em, h.store, { eventId }, { rules, logger: captureLogs().logger });
     expect(report.items).toEqual([expect.objectContaining({ eventId, outcome: 'error', reason: 'REQUEST_INVALID: stored payload is not a Stripe event' })]);
     expect(await eventRow(eventId)).toMatchObject({ status: 'failed', attempts: 1 });
   });

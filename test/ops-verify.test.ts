@@ -1,5 +1,5 @@
+import { correctBalance } from '../src/credits/corrections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grantCredits } from '../src/ops/grant';
 import { formatVerifyReport, verifyDatabase, type VerifyReport } from '../src/ops/verify';
 import { cli } from './support/cli';
 import { startCreditsHarness, type CreditsHarness } from './support/credits-harness';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   await sendCheckout(h, { email: null, client_reference_id: buyer.uuid, metadata: { credits: '250' } });
   await sendCheckout(h, { email: null, customer_email: null, client_reference_id: null });
   await sendCheckout(h, { mode: 'subscription' });
-  await grantCredits(h.orm.em, { user: buyer.uuid, credits: 5, reason: 'seed' });
+  await correctBalance(h.store, 'grant', { user: buyer.uuid, credits: 5, reason: 'seed' });
 });
 afterAll(() => h?.close());
 

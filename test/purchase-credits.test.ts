@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CheckoutRejected } from '../src/credits/errors';
-import { purchaseCredits } from '../src/credits/purchase-credits';
+import { purchaseCredits } from '../src/credits/credit-rules';
 
 const rules = { priceCredits: { price_small: 100, price_big: 1_000 }, maxPerPurchase: 5_000 };
 const reasonOf = (run: () => number) => {

@@ -6,8 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
-import type { GetBalanceRequest__Output } from '../../src/grpc/generated/credits/v1/GetBalanceRequest';
-import type { GetBalanceResponse } from '../../src/grpc/generated/credits/v1/GetBalanceResponse';
+import type { GetBalanceRequest__Output } from '../../src/contract/generated/credits/v1/GetBalanceRequest';
+import type { GetBalanceResponse } from '../../src/contract/generated/credits/v1/GetBalanceResponse';
 import { protos } from '../../src/grpc/proto';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });

@@ -1,16 +1,18 @@
 /**
  * CPU cost of one purchase transaction inside a single process, one at a time (no contention):
- * the product's applyCheckout through MikroORM, the same statements through plain `pg` with bound
+ * the product's applyStripeEvent through MikroORM, the same statements through plain `pg` with bound
  * parameters, and the pieces around them. Tells what the ORM path costs per event, apart from gRPC,
  * HTTP and the machine's noise. Usage: npx tsx bench/probes/checkout-cpu.ts [events=1500]
  * Database: BENCH_DATABASE_URL / DATABASE_URL (admin URL; a probe database is created and dropped), else embedded.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { applyCheckout } from '../../src/credits/checkout';
-import { checkoutEventFromRequest } from '../../src/credits/checkout-event';
-import { applyCheckoutRequestFromStripeEvent } from '../../src/credits/stripe-checkout';
+import { decodeStripeEvent } from '../../src/contract/stripe-event';
+import { applyStripeEvent } from '../../src/credits/checkout';
+import { createCreditsStore } from '../../src/db/credits-store';
 import { initORM } from '../../src/db/orm';
+import { stripeEventFromRequest } from '../../src/grpc/apply-checkout-request';
+import { applyCheckoutRequestFor } from '../../test/support/stripe-events';
 import { createLogger } from '../../src/logger';
 import { checkoutSession, stripeEvent } from '../../test/support/stripe-events';
 import { childrenOf, CpuMeter } from '../support/cpu';
@@ -25,7 +27,7 @@ function makeEvents(count: number, tag: string) {
     const session = checkoutSession({ email: `probe.${tag}.${index % 300}@example.com`, customer: `cus_probe${tag}${index % 300}`, metadata: { credits: '100' } });
     const event = stripeEvent('checkout.session.completed', session);
     const rawJson = JSON.stringify(event, null, 2);
-    return { event, rawJson, request: applyCheckoutRequestFromStripeEvent(event as never, rawJson) };
+    return { event, rawJson, request: applyCheckoutRequestFor(rawJson) };
   });
 }
 
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   const server = await openBenchServer(process.env);
   const database = await createBenchDatabase(server, 'probe');
   const orm = await initORM({ url: database.url, poolMax: 4, echo: false, logger });
+  const store = createCreditsStore(orm);
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   try {
     const warm = makeEvents(300, 'w');
@@ -77,10 +80,10 @@ async function main(): Promise<void> {
     if (postmaster) postgresCpu = new CpuMeter({ postgres: () => [postmaster, ...childrenOf(postmaster)] }, 50);
     console.log(`${COUNT} operations each, one at a time, ${process.version}; µs per operation:`);
     console.log(`${''.padEnd(66)} ${'node'.padStart(6)} ${'pg'.padStart(6)} ${'wall'.padStart(6)}`);
-    for (const e of warm) await applyCheckout(orm.em, checkoutEventFromRequest(e.request as never), rules, logger);
+    for (const e of warm) await applyStripeEvent(store, decodeStripeEvent(e.rawJson), rules, logger);
     await measure('JSON.parse of the 8 KB event body (edge and credits each)', COUNT, (i) => JSON.parse(viaOrm[i]!.rawJson));
-    await measure('checkoutEventFromRequest (zod + JSON.parse of event_json)', COUNT, (i) => checkoutEventFromRequest(parsed[i] as never));
-    const events = parsed.map((request) => checkoutEventFromRequest(request as never));
+    await measure('stripeEventFromRequest (decode event_json with zod, compare the fields)', COUNT, (i) => stripeEventFromRequest(parsed[i] as never));
+    const events = parsed.map((request) => stripeEventFromRequest(request as never));
     await measure('em.fork()', COUNT, () => orm.em.fork());
     const fork = orm.em.fork();
     await measure('em.execute("SELECT 1"), one fork reused', COUNT, () => fork.execute('SELECT 1'));
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
       await single.query('COMMIT');
     });
     single.release();
-    await measure('applyCheckout through MikroORM (the product)', COUNT, (i) => applyCheckout(orm.em, events[i]!, rules, logger));
+    await measure('applyStripeEvent through MikroORM (the product)', COUNT, (i) => applyStripeEvent(store, events[i]!, rules, logger));
     const input = (e: (typeof viaPg)[number]) => {
       const session = (e.event.data as { object: unknown }).object as { id: string; customer: string; customer_details: { email: string } };
       return { event: e.event as never, rawJson: e.rawJson, session: { id: session.id, customer: session.customer, email: session.customer_details.email } };

@@ -1,4 +1,4 @@
-import type { CliIo } from './io';
+import type { CliIo } from './io.js';
 
 export interface CliCommand {
   name: string;

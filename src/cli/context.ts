@@ -1,15 +1,19 @@
 import net from 'node:net';
-import { loadConfig, type Config } from '../config';
-import { openDatabase } from '../db/database';
-import { initORM, type MikroORM } from '../db/orm';
-import { createLogger, type Logger } from '../logger';
-import { OperationRefused } from '../ops/errors';
-import type { CliIo } from './io';
+import { loadConfig, type Config } from '../config.js';
+import type { CreditsStore } from '../credits/ports.js';
+import { createCreditsStore } from '../db/credits-store.js';
+import { openDatabase } from '../db/database.js';
+import { initORM, type MikroORM } from '../db/orm.js';
+import { createLogger, type Logger } from '../logger.js';
+import { OperationRefused } from '../ops/errors.js';
+import type { CliIo } from './io.js';
 
 export interface CliContext {
   config: Config;
   logger: Logger;
   orm: MikroORM;
+  /** The domain's store on that database: corrections and replay write through it. */
+  store: CreditsStore;
   io: CliIo;
 }
 
@@ -41,7 +45,7 @@ export async function withDatabase<T>(io: CliIo, work: (context: CliContext) => 
   try {
     const orm = await initORM({ url: database.url, poolMax: 2, echo: config.database.echo, logger });
     try {
-      return await work({ config, logger, orm, io });
+      return await work({ config, logger, orm, store: createCreditsStore(orm), io });
     } finally {
       await orm.close();
     }

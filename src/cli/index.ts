@@ -1,12 +1,12 @@
-import { EXIT, type CliCommand } from './command';
-import { grantCommand } from './commands/grant';
-import { migrateCommand } from './commands/migrate';
-import { replayCommand } from './commands/replay';
-import { revokeCommand } from './commands/revoke';
-import { statsCommand } from './commands/stats';
-import { verifyCommand } from './commands/verify';
-import { print, processIo, type CliIo } from './io';
-import { finish, runCommand } from './run';
+import { EXIT, type CliCommand } from './command.js';
+import { grantCommand } from './commands/grant.js';
+import { migrateCommand } from './commands/migrate.js';
+import { replayCommand } from './commands/replay.js';
+import { revokeCommand } from './commands/revoke.js';
+import { statsCommand } from './commands/stats.js';
+import { verifyCommand } from './commands/verify.js';
+import { print, processIo, type CliIo } from './io.js';
+import { finish, runCommand } from './run.js';
 
 const COMMANDS: readonly CliCommand[] = [verifyCommand, statsCommand, replayCommand, grantCommand, revokeCommand, migrateCommand];
 

@@ -1,4 +1,4 @@
-import type { CliIo } from './io';
+import type { CliIo } from './io.js';
 
 export interface Progress {
   update(done: number, total: number, label: string): void;

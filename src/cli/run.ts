@@ -1,10 +1,10 @@
-import { ConfigError } from '../config';
-import { CreditsError } from '../credits/errors';
-import { classifyDatabaseError } from '../db/errors';
-import { OperationRefused } from '../ops/errors';
-import { UsageError } from './args';
-import { EXIT, type CliCommand } from './command';
-import { print, type CliIo } from './io';
+import { ConfigError } from '../config.js';
+import { CreditsError } from '../credits/errors.js';
+import { classifyDatabaseError } from '../db/errors.js';
+import { OperationRefused } from '../ops/errors.js';
+import { UsageError } from './args.js';
+import { EXIT, type CliCommand } from './command.js';
+import { print, type CliIo } from './io.js';
 
 /** Wrong credentials (SQLSTATE class 28) or a database that does not exist (3D000): fix DATABASE_URL. */
 function isConnectionRefusal(error: unknown): boolean {

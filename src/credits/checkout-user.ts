@@ -1,9 +1,8 @@
-import type { EntityManager } from '../db/orm';
-import type { Logger } from '../logger';
-import type { CheckoutSession } from './checkout-event';
-import { CheckoutRejected, CreditsError } from './errors';
-import { parseIdentifier, type Identifier } from './identifiers';
-import { findOrCreateUserByEmail, findUser, findUserByStripeCustomer, linkStripeCustomer, type UserRecord } from './users';
+import type { CheckoutSession } from '../contract/stripe-event.js';
+import type { Logger } from '../logger.js';
+import { CheckoutRejected, CreditsError } from './errors.js';
+import { parseIdentifier, type Identifier } from './identifiers.js';
+import type { UserRecord, UserRepository } from './ports.js';
 
 type Source = 'metadata.user_id' | 'metadata.user_uuid' | 'client_reference_id' | 'customer_details.email' | 'customer_email';
 
@@ -21,39 +20,37 @@ function candidate(source: Source, raw: string, allowed: readonly Identifier['ki
   return undefined;
 }
 
-async function existingUser(em: EntityManager, source: Source, identifier: Identifier | undefined, logger: Logger) {
+async function existingUser(users: UserRepository, source: Source, identifier: Identifier | undefined, logger: Logger) {
   if (!identifier) return undefined;
-  const user = await findUser(em, identifier);
+  const user = await users.find(identifier);
   if (!user) logger.warn({ source, kind: identifier.kind }, 'checkout identifier matches no user; skipped');
   return user;
 }
+
+async function userByCheckoutEmail(users: UserRepository, session: CheckoutSession, logger: Logger) {
+  const email =
+    candidate('customer_details.email', session.customerDetailsEmail, ['email'], logger) ??
+    candidate('customer_email', session.customerEmail, ['email'], logger);
+  return email ? users.findOrCreateByEmail(email.value) : undefined;
+}
+
+const IDS = ['uuid', 'legacy_id'] as const;
 
 /**
  * Which user a purchase credits, first match wins: explicit ids set by our checkout page, then
  * the Stripe customer we linked before, then the email typed into Checkout (created if new).
  */
-export async function resolveCheckoutUser(em: EntityManager, session: CheckoutSession, logger: Logger): Promise<UserRecord> {
-  const ids = ['uuid', 'legacy_id'] as const;
+export async function resolveCheckoutUser(users: UserRepository, session: CheckoutSession, logger: Logger): Promise<UserRecord> {
+  const explicit = (source: Source, raw: string, allowed: readonly Identifier['kind'][]) =>
+    existingUser(users, source, candidate(source, raw, allowed, logger), logger);
   const user =
-    (await existingUser(em, 'metadata.user_id', candidate('metadata.user_id', session.metadata.user_id ?? '', ids, logger), logger)) ??
-    (await existingUser(em, 'metadata.user_uuid', candidate('metadata.user_uuid', session.metadata.user_uuid ?? '', ids, logger), logger)) ??
-    (await existingUser(
-      em,
-      'client_reference_id',
-      candidate('client_reference_id', session.clientReferenceId, [...ids, 'email'], logger),
-      logger,
-    )) ??
-    (session.customer ? await findUserByStripeCustomer(em, session.customer) : undefined) ??
-    (await userByCheckoutEmail(em, session, logger));
+    (await explicit('metadata.user_id', session.metadata.user_id ?? '', IDS)) ??
+    (await explicit('metadata.user_uuid', session.metadata.user_uuid ?? '', IDS)) ??
+    (await explicit('client_reference_id', session.clientReferenceId, [...IDS, 'email'])) ??
+    (session.customer ? await users.findByStripeCustomer(session.customer) : undefined) ??
+    (await userByCheckoutEmail(users, session, logger));
   if (!user) throw new CheckoutRejected('user_unresolved', 'no identifier in the session names or creates a user');
   // A returning buyer found by this very customer id is linked already: spare the write.
-  if (session.customer && user.stripeCustomerId !== session.customer) await linkStripeCustomer(em, user.id, session.customer);
+  if (session.customer && user.stripeCustomerId !== session.customer) await users.linkStripeCustomer(user.id, session.customer);
   return user;
-}
-
-async function userByCheckoutEmail(em: EntityManager, session: CheckoutSession, logger: Logger) {
-  const email =
-    candidate('customer_details.email', session.customerDetailsEmail, ['email'], logger) ??
-    candidate('customer_email', session.customerEmail, ['email'], logger);
-  return email ? findOrCreateUserByEmail(em, email.value) : undefined;
 }

@@ -1,23 +1,6 @@
-/**
- * Every failure the service reports, with its stable code. The codes travel to callers in the
- * `credits-error-code` trailing metadata and are listed in the README; never rename one.
- */
-export const ERROR_CODES = {
-  IDENTIFIER_PLACEHOLDER: 'invalid_argument',
-  IDENTIFIER_INVALID: 'invalid_argument',
-  REQUEST_INVALID: 'invalid_argument',
-  USER_NOT_FOUND: 'not_found',
-  AUTH_TOKEN_MISSING: 'unauthenticated',
-  AUTH_TOKEN_INVALID: 'unauthenticated',
-  DATABASE_UNAVAILABLE: 'unavailable',
-  SHUTTING_DOWN: 'unavailable',
-  TRANSACTION_CONFLICT: 'aborted',
-  DEADLINE_EXCEEDED: 'deadline_exceeded',
-  INTERNAL: 'internal',
-} as const;
+import { ERROR_CODES, type ErrorCode, type ErrorKind } from '../contract/error-codes.js';
 
-export type ErrorCode = keyof typeof ERROR_CODES;
-export type ErrorKind = (typeof ERROR_CODES)[ErrorCode];
+export type { ErrorCode, ErrorKind };
 
 /** A failure with a code a caller can act on; its message is safe to show (no personal data). */
 export class CreditsError extends Error {
@@ -27,6 +10,8 @@ export class CreditsError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** What may be logged about the cause (codes and names only, never values). */
+    readonly logDetail?: Record<string, unknown>,
   ) {
     super(message);
     this.kind = ERROR_CODES[code];

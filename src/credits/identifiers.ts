@@ -1,4 +1,4 @@
-import { CreditsError } from './errors';
+import { CreditsError } from './errors.js';
 
 export type Identifier =
   | { kind: 'uuid'; value: string }

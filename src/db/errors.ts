@@ -1,5 +1,5 @@
 import { ConnectionException, DeadlockException, DriverException, LockWaitTimeoutException } from '@mikro-orm/core';
-import { CreditsError } from '../credits/errors';
+import { CreditsError } from '../credits/errors.js';
 
 // SQLSTATE classes: 08 connection, 57P0x shutdown/crash, 53 resources; 40001/40P01 lost a race.
 const UNAVAILABLE_STATES = /^(08...|57P0[1-4]|53...)$/;
@@ -15,6 +15,14 @@ function stateOf(error: unknown): string | undefined {
   const { sqlState, code } = error as { sqlState?: unknown; code?: unknown };
   if (typeof sqlState === 'string') return sqlState;
   return typeof code === 'string' ? code : undefined;
+}
+
+function constraintOf(...errors: unknown[]): string | undefined {
+  for (const error of errors) {
+    const constraint = (error as { constraint?: unknown } | null)?.constraint;
+    if (typeof constraint === 'string') return constraint;
+  }
+  return undefined;
 }
 
 /**
@@ -37,6 +45,10 @@ export function classifyDatabaseError(error: unknown): CreditsError | undefined 
     return new CreditsError('DATABASE_UNAVAILABLE', 'the database is unavailable; retry later');
   }
   if (state === '57014') return new CreditsError('DEADLINE_EXCEEDED', 'the database statement timed out');
+  // The CHECK is the last line of defence; the domain checks available credits before it writes.
+  if (state === '23514' && constraintOf(error, previous) === 'users_credits_balance_non_negative') {
+    return new CreditsError('INSUFFICIENT_CREDITS', 'the balance would fall below zero; nothing was written');
+  }
   return undefined;
 }
 
@@ -59,11 +71,20 @@ export function loggableError(error: unknown): unknown {
   };
 }
 
-/** Runs database work and rethrows its failures in the domain's terms. */
+/**
+ * Runs database work and rethrows its failures in the domain's terms: what the driver threw
+ * becomes a CreditsError (an unexpected one INTERNAL, carrying only loggable fields); the
+ * domain's own errors pass through untouched.
+ */
 export async function translateDatabaseErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw classifyDatabaseError(error) ?? error;
+    const known = classifyDatabaseError(error);
+    if (known) throw known;
+    if (error instanceof DriverException) {
+      throw new CreditsError('INTERNAL', 'internal error', { err: loggableError(error) as Record<string, unknown> });
+    }
+    throw error;
   }
 }

@@ -1,6 +1,6 @@
 import type { Migration } from '@mikro-orm/migrations';
-import { migrationsList } from '../../migrations';
-import type { MikroORM } from './orm';
+import { migrationsList } from '../../migrations/index.js';
+import type { MikroORM } from './orm.js';
 
 export interface MigrationStatus {
   executed: { name: string; executedAt: Date }[];

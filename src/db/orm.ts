@@ -1,10 +1,11 @@
 import { MikroORM, PostgreSqlDriver, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import type { Logger } from '../logger';
-import { migrationsList } from '../../migrations';
-import { entities } from './entities';
+import type { Logger } from '../logger.js';
+import { migrationsList } from '../../migrations/index.js';
+import { entities } from './entities/index.js';
 
-export type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+export type { EntityManager } from '@mikro-orm/postgresql';
+export type { MikroORM };
 
 export interface OrmOptions {
   url: string;
@@ -51,4 +52,23 @@ export function ormConfig(options: OrmOptions): Options {
 
 export function initORM(options: OrmOptions): Promise<MikroORM> {
   return MikroORM.init(ormConfig(options));
+}
+
+/** For health checks: true when a trivial statement succeeds. */
+export async function databaseAnswers(orm: MikroORM): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** knex's tarn pool, for the pool gauges; undefined once the ORM is closed. */
+export function connectionPool(orm: MikroORM): { numUsed(): number; numFree(): number; numPendingAcquires(): number; max: number } | undefined {
+  try {
+    return (orm.em.getConnection().getKnex().client as { pool?: ReturnType<typeof connectionPool> }).pool ?? undefined;
+  } catch {
+    return undefined;
+  }
 }

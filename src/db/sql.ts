@@ -1,5 +1,5 @@
 import type { Knex } from '@mikro-orm/knex';
-import type { EntityManager } from './orm';
+import type { EntityManager } from './orm.js';
 
 /**
  * Runs one statement inside the entity manager's unit of work (its transaction, when one is open).

@@ -1,10 +1,13 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
-import { ConfigError } from '../config';
-import { buildApiDocs, DOCS_PAGE_HEADERS } from './docs-page';
-import type { EdgeMetrics } from './metrics';
-import { WebhookError } from './errors';
-import { answerForError } from './http-answers';
-import { logLevelFor, stripeWebhookHandler, UNKNOWN_EVENT_TYPE, type WebhookDeps } from './stripe-webhook';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config.js';
+import { API_DOCS_DIR } from '../paths.js';
+import { API_DOCS_FILES, DOCS_PAGE_HEADERS } from './docs-page.js';
+import { WebhookError } from './errors.js';
+import { answerForError } from './http-answers.js';
+import type { EdgeMetrics } from './metrics.js';
+import { logLevelFor, stripeWebhookHandler, UNKNOWN_EVENT_TYPE, type WebhookDeps } from './stripe-webhook.js';
 
 export type EdgeDeps = WebhookDeps;
 
@@ -70,13 +73,14 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  // Built once: the document and the page are the same for every request.
-  const docs = buildApiDocs(WEBHOOK_PATHS);
+  // Generated at build time (npm run generate:api-docs); read once, served as they are.
+  const openapiJson = readFileSync(join(API_DOCS_DIR, API_DOCS_FILES.openapiJson), 'utf8');
+  const docsPage = readFileSync(join(API_DOCS_DIR, API_DOCS_FILES.html), 'utf8');
   app.get('/openapi.json', (_req, res) => {
-    res.type('json').send(docs.openapiJson);
+    res.type('json').send(openapiJson);
   });
   app.get('/docs', (_req, res) => {
-    res.set(DOCS_PAGE_HEADERS).type('html').send(docs.html);
+    res.set(DOCS_PAGE_HEADERS).type('html').send(docsPage);
   });
 
   app.use((_req, _res, next) => next(new WebhookError('NOT_FOUND', 'no such route')));

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { createCreditsClient } from '../grpc/client';
-import type { ApplyCheckoutRequest } from '../grpc/generated/credits/v1/ApplyCheckoutRequest';
-import type { ApplyCheckoutResponse__Output } from '../grpc/generated/credits/v1/ApplyCheckoutResponse';
-import { CREDITS_SERVICE_NAME, protos } from '../grpc/proto';
-import { ERROR_CODE_METADATA_KEY } from '../grpc/status';
-import type { Logger } from '../logger';
+import { ERROR_CODE_METADATA_KEY, STRIPE_EVENT_METADATA_KEY } from '../contract/error-codes.js';
+import type { ApplyCheckoutRequest } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
+import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import { CREDITS_SERVICE_NAME } from '../contract/proto-files.js';
+import { createCreditsClient, createHealthClient } from '../grpc/client.js';
+import type { Logger } from '../logger.js';
 
 /** A failed CreditsService call: the gRPC status and the service's stable error code, if it sent one. */
 export class CreditsCallError extends Error {
@@ -46,7 +46,6 @@ export interface CreditsGatewayOptions {
 const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 50, maxDelayMs: 1_000 };
 // A retry that cannot get at least this long before the deadline is not worth starting.
 const MIN_ATTEMPT_MS = 100;
-const STRIPE_EVENT_METADATA_KEY = 'stripe-event-id';
 // CREDITS_GRPC_URL may name several replicas (a DNS name with many addresses, or
 // `ipv4:10.0.0.1:50051,10.0.0.2:50051`): spread calls over all of them, not only the first.
 const ROUND_ROBIN: grpc.ChannelOptions = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }) };
@@ -66,9 +65,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
   const retry = options.retry ?? DEFAULT_RETRY;
   const client = createCreditsClient(options.url, { token: options.token, channelOptions: ROUND_ROBIN });
-  const health = new protos.grpc.health.v1.Health(options.url, grpc.credentials.createInsecure(), {
-    channelOverride: client.getChannel(),
-  });
+  const health = createHealthClient(options.url, { channelOverride: client.getChannel() });
 
   const timed = <T>(method: string, run: (done: (error: grpc.ServiceError | null, value?: T) => void) => void) =>
     new Promise<T>((resolve, reject) => {

@@ -1,10 +1,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { ERROR_CODES, type ErrorCode } from '../credits/errors';
-import { ERROR_CODE_METADATA_KEY } from '../grpc/status';
-import { CreditsCallError } from './credits-gateway';
-import { answerForError } from './http-answers';
-import { buildOpenApiDocument, type JsonSchema, type OpenApiDocument, type OpenApiOperation, type OpenApiResponse } from './openapi';
-import { loadProtoDocs, type ProtoDocs, type ProtoEnum, type ProtoMessage, type ProtoService } from './proto-docs';
+import { ERROR_CODE_METADATA_KEY, ERROR_CODES, type ErrorCode } from '../contract/error-codes.js';
+import { CreditsCallError } from './credits-gateway.js';
+import { answerForError } from './http-answers.js';
+import { buildOpenApiDocument, type JsonSchema, type OpenApiDocument, type OpenApiOperation, type OpenApiResponse } from './openapi.js';
+import { loadProtoDocs, type ProtoDocs, type ProtoEnum, type ProtoMessage, type ProtoService } from './proto-docs.js';
 
 /** HTML that is safe as it is; everything else interpolated into `html` is escaped. */
 class Html {
@@ -176,6 +175,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   IDENTIFIER_INVALID: 'The identifier is not an email, a UUID or an integer id between 1 and 2^63-1.',
   REQUEST_INVALID: 'The request is malformed, e.g. `event_json` is not the event `event_id` names, or a checkout event has no session.',
   USER_NOT_FOUND: 'No user matches the identifier.',
+  INSUFFICIENT_CREDITS: 'The user has fewer credits than the operation takes; nothing was written.',
   AUTH_TOKEN_MISSING: 'No `authorization: Bearer <token>` metadata.',
   AUTH_TOKEN_INVALID: 'The bearer token is not the configured `CREDITS_API_TOKEN`.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached; retry later.',
@@ -259,7 +259,7 @@ ${proto.services.map(renderService)}</section>
 <p>A failed CreditsService call carries a stable code in the trailing metadata key <code>${ERROR_CODE_METADATA_KEY}</code>. Codes are never renamed.</p>
 ${renderErrorCodes()}</section>
 </main>
-<footer>Generated when this process started.</footer>
+<footer>Generated at build time by <code>npm run generate:api-docs</code>.</footer>
 </body></html>
 `;
   return page.text;
@@ -271,11 +271,13 @@ export interface ApiDocs {
   html: string;
 }
 
-/** Everything /openapi.json and /docs serve, built once when the app is made. */
+/** Everything /openapi.json and /docs serve; written to docs/api/ at build time by scripts/generate-api-docs.ts. */
 export function buildApiDocs(webhookPaths: readonly string[]): ApiDocs {
   const openapi = buildOpenApiDocument(webhookPaths);
-  return { openapi, openapiJson: JSON.stringify(openapi), html: renderDocsPage(openapi, loadProtoDocs()) };
+  return { openapi, openapiJson: `${JSON.stringify(openapi, null, 2)}\n`, html: renderDocsPage(openapi, loadProtoDocs()) };
 }
+
+export const API_DOCS_FILES = { html: 'index.html', openapiJson: 'openapi.json' } as const;
 
 /** The page needs nothing but its own inline styles; the policy makes sure of it. */
 export const DOCS_PAGE_HEADERS = {

@@ -8,6 +8,7 @@ export type WebhookErrorCode =
   | 'SIGNATURE_EXPIRED'
   | 'BODY_NOT_JSON'
   | 'BODY_NOT_EVENT'
+  | 'REQUEST_INVALID'
   | 'BODY_TOO_LARGE'
   | 'BODY_UNREADABLE'
   | 'NOT_FOUND'

@@ -1,8 +1,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
-import type { ApplyCheckoutResponse__Output } from '../grpc/generated/credits/v1/ApplyCheckoutResponse';
-import { CreditsCallError } from './credits-gateway';
-import { WebhookError, type WebhookErrorCode } from './errors';
-import { webhookOutcome, type ErrorBody, type WebhookReceivedBody } from './webhook-schemas';
+import { outcomeFromProto } from '../contract/apply-checkout.js';
+import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import { CreditsCallError } from './credits-gateway.js';
+import { WebhookError, type WebhookErrorCode } from './errors.js';
+import type { ErrorBody, WebhookReceivedBody } from './webhook-schemas.js';
 
 /**
  * The one mapping from what happened to what Stripe is answered (DESIGN.md, status mapping).
@@ -21,6 +22,7 @@ export const WEBHOOK_ERROR_STATUS: Record<WebhookErrorCode, number> = {
   SIGNATURE_EXPIRED: 400,
   BODY_NOT_JSON: 400,
   BODY_NOT_EVENT: 400,
+  REQUEST_INVALID: 400,
   BODY_TOO_LARGE: 413,
   BODY_UNREADABLE: 400,
   NOT_FOUND: 404,
@@ -33,8 +35,6 @@ const CREDITS_ERROR_STATUS: Partial<Record<grpcStatus, number>> = {
   // The edge's token or configuration is wrong: an operator must act, Stripe keeps retrying meanwhile.
   [grpcStatus.UNAUTHENTICATED]: 500,
 };
-
-const OUTCOME_PREFIX = 'APPLY_CHECKOUT_OUTCOME_';
 
 const GENERIC_MESSAGE: Record<number, string> = {
   500: 'internal error; the event will be retried',
@@ -50,13 +50,11 @@ function errorAnswer(status: number, code: string, message: string, outcome: str
 }
 
 export function answerForResponse(response: ApplyCheckoutResponse__Output): HttpAnswer {
-  const name = response.outcome.replace(OUTCOME_PREFIX, '').toLowerCase();
-  const committed = webhookOutcome.safeParse(name);
-  if (!committed.success) {
+  const outcome = outcomeFromProto(response.outcome);
+  if (!outcome) {
     // An outcome this edge does not know cannot be confirmed to Stripe; a redelivery will ask again.
-    return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${name}`);
+    return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${response.outcome.toLowerCase()}`);
   }
-  const outcome = committed.data;
   const body: WebhookReceivedBody = { received: true, outcome, creditsGranted: Number(response.credits_granted) };
   if (response.reason) body.reason = response.reason;
   return { status: 200, body, outcome };

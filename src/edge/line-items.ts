@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
-import type { LineItem } from '../grpc/generated/credits/v1/LineItem';
-import type { Logger } from '../logger';
-import { WebhookError } from './errors';
+import type { LineItem } from '../contract/stripe-event.js';
+import type { Logger } from '../logger.js';
+import { WebhookError } from './errors.js';
 
 /** The priced lines of a Checkout Session; [] when they cannot be trusted to be complete. */
 export type LineItemFetcher = (sessionId: string, logger: Logger) => Promise<LineItem[]>;
@@ -43,8 +43,8 @@ export function createStripeLineItemFetcher(options: StripeApiOptions): LineItem
       // Never credit with a guess: Stripe redelivers the event and the next attempt asks again.
       throw new WebhookError('STRIPE_API_UNAVAILABLE', 'the Stripe API did not answer');
     }
-    const items = page.data.map((item) => ({ price_id: item.price?.id ?? '', quantity: item.quantity ?? 0 }));
-    if (page.has_more || items.some((item) => item.price_id === '' || item.quantity < 1)) {
+    const items = page.data.map((item) => ({ priceId: item.price?.id ?? '', quantity: item.quantity ?? 0 }));
+    if (page.has_more || items.some((item) => item.priceId === '' || item.quantity < 1)) {
       // A partial list would under-credit; without line items the session's metadata decides (or it is rejected, replayable).
       logger.warn({ lines: items.length, hasMore: page.has_more }, 'Stripe API: line items incomplete, not sent');
       return [];

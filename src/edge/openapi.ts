@@ -1,18 +1,19 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { z } from 'zod';
-import type { ApplyCheckoutOutcome__Output } from '../grpc/generated/credits/v1/ApplyCheckoutOutcome';
-import { CreditsCallError } from './credits-gateway';
-import { WebhookError } from './errors';
-import { answerForError, answerForResponse } from './http-answers';
+import { outcomeToProto } from '../contract/apply-checkout.js';
+import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import { CHECKOUT_OUTCOMES } from '../contract/outcomes.js';
+import { CreditsCallError } from './credits-gateway.js';
+import { WebhookError } from './errors.js';
+import { answerForError, answerForResponse } from './http-answers.js';
 import {
   errorBody,
   livenessBody,
   readinessBody,
   stripeEventEnvelope,
-  WEBHOOK_OUTCOMES,
   webhookReceivedBody,
   type WebhookOutcome,
-} from './webhook-schemas';
+} from './webhook-schemas.js';
 
 /** The OpenAPI 3.1 subset this document uses (its Schema Objects are JSON Schema 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -137,10 +138,10 @@ const stripeThen = (status: number): string => (status < 300 ? 'Stripe is done w
 
 function webhookResponses(): Record<string, OpenApiResponse> {
   const received: Record<string, OpenApiExample> = {};
-  for (const outcome of WEBHOOK_OUTCOMES) {
+  for (const outcome of CHECKOUT_OUTCOMES) {
     const example = COMMITTED[outcome];
     const answer = answerForResponse({
-      outcome: `APPLY_CHECKOUT_OUTCOME_${outcome.toUpperCase()}` as ApplyCheckoutOutcome__Output,
+      outcome: outcomeToProto(outcome) as ApplyCheckoutResponse__Output['outcome'],
       credits_granted: String(example.creditsGranted),
       reason: example.reason ?? '',
       user: null,

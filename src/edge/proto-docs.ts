@@ -1,5 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
+import { PROTO_DIR } from '../paths.js';
 
 /** The gRPC contract as its reader needs it: names, types and the comments written above each element. */
 export interface ProtoField {
@@ -50,7 +51,7 @@ export interface ProtoDocs {
 }
 
 export const CREDITS_PROTO_FILE = 'proto/credits/v1/credits.proto';
-const CREDITS_PROTO_PATH = fileURLToPath(new URL(`../../${CREDITS_PROTO_FILE}`, import.meta.url));
+const CREDITS_PROTO_PATH = join(PROTO_DIR, 'credits/v1/credits.proto');
 
 // protobufjs prefixes full names with a dot.
 const fullName = (object: protobuf.ReflectionObject): string => object.fullName.replace(/^\./, '');

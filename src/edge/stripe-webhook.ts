@@ -1,14 +1,14 @@
 import type { RequestHandler } from 'express';
-import type { Config } from '../config';
-import { isCheckoutEventType, isCreditablePaymentStatus } from '../credits/checkout-event';
-import { applyCheckoutRequestFromStripeEvent } from '../credits/stripe-checkout';
-import type { Logger } from '../logger';
-import { CreditsCallError, type CreditsGateway } from './credits-gateway';
-import { WebhookError } from './errors';
-import { answerForError, answerForResponse, type HttpAnswer } from './http-answers';
-import type { LineItemFetcher } from './line-items';
-import type { EdgeMetrics } from './metrics';
-import { verifyStripeEvent, type VerifiedEvent } from './stripe-event';
+import { applyCheckoutRequest } from '../contract/apply-checkout.js';
+import { sessionAboutToBeCredited } from '../contract/stripe-event.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { CreditsCallError, type CreditsGateway } from './credits-gateway.js';
+import { WebhookError } from './errors.js';
+import { answerForError, answerForResponse, type HttpAnswer } from './http-answers.js';
+import type { LineItemFetcher } from './line-items.js';
+import type { EdgeMetrics } from './metrics.js';
+import { verifyStripeEvent } from './signature.js';
 
 export interface WebhookDeps {
   config: Config;
@@ -23,23 +23,12 @@ export interface WebhookDeps {
 /** Label for requests whose event type is not known (not verified, or not an event). */
 export const UNKNOWN_EVENT_TYPE = 'unknown';
 
-/** Line items matter only for a session that is about to be credited. */
-function sessionAboutToBeCredited(event: VerifiedEvent['event']): string | undefined {
-  const session = event.data.object;
-  const creditable =
-    isCheckoutEventType(event.type) &&
-    session.object === 'checkout.session' &&
-    session.mode === 'payment' &&
-    isCreditablePaymentStatus(String(session.payment_status));
-  return creditable && typeof session.id === 'string' ? session.id : undefined;
-}
-
 export function logLevelFor(status: number): 'info' | 'warn' | 'error' {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
 /**
- * Verifies, translates and hands the event to CreditsService; every event type goes there, so
+ * Verifies, decodes and hands the event to CreditsService; every event type goes there, so
  * the ones nobody handles are still recorded (as ignored). Ends with exactly one log line.
  */
 export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
@@ -56,12 +45,12 @@ export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
     let failure: Record<string, unknown> | undefined;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const { event, rawJson } = verifyStripeEvent(body, req.get('stripe-signature'), verifyOptions);
+      const { event } = verifyStripeEvent(body, req.get('stripe-signature'), verifyOptions);
       eventType = event.type;
       logger = deps.logger.child({ stripeEventId: event.id });
       const sessionId = sessionAboutToBeCredited(event);
       const lineItems = deps.lineItems && sessionId ? await deps.lineItems(sessionId, logger) : [];
-      const request = applyCheckoutRequestFromStripeEvent(event, rawJson, lineItems);
+      const request = applyCheckoutRequest({ ...event, lineItems });
       answer = answerForResponse(await deps.credits.applyCheckout(request, { eventId: event.id, logger }));
     } catch (error) {
       answer = answerForError(error);

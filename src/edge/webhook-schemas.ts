@@ -1,28 +1,15 @@
 import { z } from 'zod';
+import { CHECKOUT_OUTCOMES } from '../contract/outcomes.js';
+import { stripeEventEnvelope } from '../contract/stripe-event.js';
+
+export { stripeEventEnvelope };
 
 /**
  * The webhook API's shapes: the edge validates and answers with these, and /openapi.json is
  * generated from them, so the published contract cannot drift from what the edge does.
  */
 
-/** Only what the edge relies on; every other field passes through untouched to CreditsService. */
-export const stripeEventEnvelope = z
-  .looseObject({
-    id: z.string().min(1).describe('The Stripe event id (evt_…): the idempotency key of the delivery.'),
-    type: z.string().min(1).describe('The event type, e.g. checkout.session.completed. Every type is accepted; unhandled ones are stored as ignored.'),
-    data: z.looseObject({
-      object: z
-        .looseObject({})
-        .describe(
-          'The Stripe object the event is about. For checkout.session.* events a Checkout Session: id, status, payment_status, mode, client_reference_id, customer, customer_details.email, customer_email, metadata, amount_total, currency, payment_intent are read.',
-        ),
-    }),
-  })
-  .describe('A Stripe event, exactly as Stripe sends it (https://docs.stripe.com/api/events/object). Other fields are kept and stored for audit and replay.');
-
-export const WEBHOOK_OUTCOMES = ['applied', 'duplicate', 'payment_pending', 'payment_failed', 'ignored', 'rejected'] as const;
-
-export const webhookOutcome = z.enum(WEBHOOK_OUTCOMES).describe('What CreditsService did with the event, after it was committed.');
+export const webhookOutcome = z.enum(CHECKOUT_OUTCOMES).describe('What CreditsService did with the event, after it was committed.');
 
 export const webhookReceivedBody = z
   .object({
@@ -46,7 +33,6 @@ export const livenessBody = z.object({ status: z.literal('alive') }).describe('T
 
 export const readinessBody = z.object({ status: z.literal('ready') }).describe('CreditsService answers SERVING.');
 
-export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelope>;
 export type WebhookOutcome = z.infer<typeof webhookOutcome>;
 export type WebhookReceivedBody = z.infer<typeof webhookReceivedBody>;
 export type ErrorBody = z.infer<typeof errorBody>;

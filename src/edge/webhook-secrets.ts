@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type Config } from '../config';
-import type { Logger } from '../logger';
+import { ConfigError, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
 
 export const DEVELOPMENT_SECRET_FILE = 'webhook-secret';
 

@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
-import { CreditsError } from '../credits/errors';
+import { CreditsError } from '../credits/errors.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import type { CreditsServiceClient } from './generated/credits/v1/CreditsService';
-import type { HealthClient } from './generated/grpc/health/v1/Health';
-import { protos } from './proto';
+import type { CreditsServiceClient } from '../contract/generated/credits/v1/CreditsService.js';
+import type { HealthClient } from '../contract/generated/grpc/health/v1/Health.js';
+import { protos } from './proto.js';
 
 export type { CreditsServiceClient, HealthClient };
 
@@ -29,6 +29,6 @@ export function createCreditsClient(url: string, options: CreditsClientOptions =
   });
 }
 
-export function createHealthClient(url: string): HealthClient {
-  return new protos.grpc.health.v1.Health(url, grpc.credentials.createInsecure());
+export function createHealthClient(url: string, options: grpc.ClientOptions = {}): HealthClient {
+  return new protos.grpc.health.v1.Health(url, grpc.credentials.createInsecure(), options);
 }

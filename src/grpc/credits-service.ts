@@ -1,31 +1,22 @@
-import { applyCheckout, type CheckoutOutcome, type CheckoutResult } from '../credits/checkout';
-import { checkoutEventFromRequest } from '../credits/checkout-event';
-import type { CreditRules } from '../credits/purchase-credits';
-import { resolveUser, type UserRecord } from '../credits/users';
-import { translateDatabaseErrors } from '../db/errors';
-import type { EntityManager } from '../db/orm';
-import type { ApplyCheckoutOutcome } from './generated/credits/v1/ApplyCheckoutOutcome';
-import type { ApplyCheckoutRequest__Output } from './generated/credits/v1/ApplyCheckoutRequest';
-import type { ApplyCheckoutResponse } from './generated/credits/v1/ApplyCheckoutResponse';
-import type { CreditsServiceHandlers } from './generated/credits/v1/CreditsService';
-import type { GetBalanceRequest__Output } from './generated/credits/v1/GetBalanceRequest';
-import type { GetBalanceResponse } from './generated/credits/v1/GetBalanceResponse';
-import type { MatchKind } from './generated/credits/v1/MatchKind';
-import type { ResolveUserRequest__Output } from './generated/credits/v1/ResolveUserRequest';
-import type { ResolveUserResponse } from './generated/credits/v1/ResolveUserResponse';
-import type { User } from './generated/credits/v1/User';
-import { unary, type UnaryOptions } from './unary';
+import { outcomeToProto } from '../contract/apply-checkout.js';
+import type { ApplyCheckoutRequest__Output } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
+import type { ApplyCheckoutResponse } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import type { CreditsServiceHandlers } from '../contract/generated/credits/v1/CreditsService.js';
+import type { GetBalanceRequest__Output } from '../contract/generated/credits/v1/GetBalanceRequest.js';
+import type { GetBalanceResponse } from '../contract/generated/credits/v1/GetBalanceResponse.js';
+import type { MatchKind } from '../contract/generated/credits/v1/MatchKind.js';
+import type { ResolveUserRequest__Output } from '../contract/generated/credits/v1/ResolveUserRequest.js';
+import type { ResolveUserResponse } from '../contract/generated/credits/v1/ResolveUserResponse.js';
+import type { User } from '../contract/generated/credits/v1/User.js';
+import { applyStripeEvent, type CheckoutResult } from '../credits/checkout.js';
+import type { CreditRules } from '../credits/credit-rules.js';
+import type { Identifier } from '../credits/identifiers.js';
+import type { CreditsStore, UserRecord } from '../credits/ports.js';
+import { resolveUser } from '../credits/users.js';
+import { stripeEventFromRequest } from './apply-checkout-request.js';
+import { unary, type UnaryOptions } from './unary.js';
 
-const OUTCOMES: Record<CheckoutOutcome, ApplyCheckoutOutcome> = {
-  applied: 'APPLY_CHECKOUT_OUTCOME_APPLIED',
-  duplicate: 'APPLY_CHECKOUT_OUTCOME_DUPLICATE',
-  payment_pending: 'APPLY_CHECKOUT_OUTCOME_PAYMENT_PENDING',
-  payment_failed: 'APPLY_CHECKOUT_OUTCOME_PAYMENT_FAILED',
-  ignored: 'APPLY_CHECKOUT_OUTCOME_IGNORED',
-  rejected: 'APPLY_CHECKOUT_OUTCOME_REJECTED',
-};
-
-const MATCH_KINDS: Record<'uuid' | 'legacy_id' | 'email', MatchKind> = {
+const MATCH_KINDS: Record<Identifier['kind'], MatchKind> = {
   uuid: 'MATCH_KIND_UUID',
   legacy_id: 'MATCH_KIND_LEGACY_ID',
   email: 'MATCH_KIND_EMAIL',
@@ -36,24 +27,25 @@ function toUser(user: UserRecord): User {
 }
 
 export interface CreditsServiceDeps {
-  em: EntityManager;
+  store: CreditsStore;
   rules: CreditRules;
   call: Omit<UnaryOptions, 'method'>;
   /** Told every ApplyCheckout result (metrics count outcomes and credits granted). */
   onCheckoutResult?: (result: CheckoutResult) => void;
 }
 
-export function creditsServiceHandlers({ em, rules, call, onCheckoutResult }: CreditsServiceDeps): CreditsServiceHandlers {
+/** Each handler translates the wire to the domain and back; the decisions are the domain's. */
+export function creditsServiceHandlers({ store, rules, call, onCheckoutResult }: CreditsServiceDeps): CreditsServiceHandlers {
   return {
     ApplyCheckout: unary<ApplyCheckoutRequest__Output, ApplyCheckoutResponse>(
       { ...call, method: 'ApplyCheckout' },
       async (request, { logger, summary }) => {
-        const event = checkoutEventFromRequest(request);
-        const result = await applyCheckout(em, event, rules, logger);
+        const event = stripeEventFromRequest(request);
+        const result = await applyStripeEvent(store, event, rules, logger);
         onCheckoutResult?.(result);
-        Object.assign(summary, { eventType: event.eventType, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
+        Object.assign(summary, { eventType: event.type, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
         return {
-          outcome: OUTCOMES[result.outcome],
+          outcome: outcomeToProto(result.outcome),
           ...(result.user ? { user: toUser(result.user), balance_after: result.user.creditsBalance } : {}),
           credits_granted: result.creditsGranted,
           reason: result.reason,
@@ -61,11 +53,11 @@ export function creditsServiceHandlers({ em, rules, call, onCheckoutResult }: Cr
       },
     ),
     ResolveUser: unary<ResolveUserRequest__Output, ResolveUserResponse>({ ...call, method: 'ResolveUser' }, async (request) => {
-      const { user, matchedBy } = await translateDatabaseErrors(() => resolveUser(em, request.identifier));
+      const { user, matchedBy } = await resolveUser(store.users, request.identifier);
       return { user: toUser(user), matched_by: MATCH_KINDS[matchedBy] };
     }),
     GetBalance: unary<GetBalanceRequest__Output, GetBalanceResponse>({ ...call, method: 'GetBalance' }, async (request) => {
-      const { user } = await translateDatabaseErrors(() => resolveUser(em, request.identifier));
+      const { user } = await resolveUser(store.users, request.identifier);
       return { user_id: user.uuid, balance: user.creditsBalance };
     }),
   };

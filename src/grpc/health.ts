@@ -1,7 +1,7 @@
 import { status as grpcStatus, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import type { HealthCheckRequest__Output } from './generated/grpc/health/v1/HealthCheckRequest';
-import type { HealthCheckResponse } from './generated/grpc/health/v1/HealthCheckResponse';
-import type { HealthHandlers } from './generated/grpc/health/v1/Health';
+import type { HealthCheckRequest__Output } from '../contract/generated/grpc/health/v1/HealthCheckRequest.js';
+import type { HealthCheckResponse } from '../contract/generated/grpc/health/v1/HealthCheckResponse.js';
+import type { HealthHandlers } from '../contract/generated/grpc/health/v1/Health.js';
 
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 

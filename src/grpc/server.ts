@@ -1,16 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { CheckoutResult } from '../credits/checkout';
-import type { CreditRules } from '../credits/purchase-credits';
-import type { MikroORM } from '../db/orm';
-import type { Logger } from '../logger';
-import { createTokenCheck } from './auth';
-import { creditsServiceHandlers } from './credits-service';
-import { HealthService } from './health';
-import { CREDITS_SERVICE_NAME, packageDefinition, protos } from './proto';
+import type { CheckoutResult } from '../credits/checkout.js';
+import type { CreditRules } from '../credits/credit-rules.js';
+import type { CreditsStore } from '../credits/ports.js';
+import type { Logger } from '../logger.js';
+import { createTokenCheck } from './auth.js';
+import { creditsServiceHandlers } from './credits-service.js';
+import { HealthService } from './health.js';
+import { CREDITS_SERVICE_NAME, packageDefinition, protos } from './proto.js';
 
 export interface CreditsServerOptions {
-  orm: MikroORM;
+  store: CreditsStore;
+  /** Whether the database answers; health says NOT_SERVING while it does not. */
+  databaseAnswers: () => Promise<boolean>;
   logger: Logger;
   rules: CreditRules;
   apiToken: string | undefined;
@@ -29,17 +31,8 @@ export interface CreditsServer {
   close(graceMs: number): Promise<void>;
 }
 
-async function databaseAnswers(orm: MikroORM): Promise<boolean> {
-  try {
-    await orm.em.getConnection().execute('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function startCreditsServer(options: CreditsServerOptions): Promise<CreditsServer> {
-  const { orm, logger } = options;
+  const { logger } = options;
   let closing = false;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 2 * 1024 * 1024 });
   const health = new HealthService([CREDITS_SERVICE_NAME]);
@@ -47,7 +40,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
   server.addService(
     protos.credits.v1.CreditsService.service,
     creditsServiceHandlers({
-      em: orm.em,
+      store: options.store,
       rules: options.rules,
       onCheckoutResult: options.onCheckoutResult,
       call: {
@@ -72,7 +65,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
     // A ping slower than the interval must not overlap the next one and report out of order.
     if (closing || checking) return;
     checking = true;
-    const up = await databaseAnswers(orm).finally(() => (checking = false));
+    const up = await options.databaseAnswers().finally(() => (checking = false));
     if (closing) return;
     const next = up ? 'SERVING' : 'NOT_SERVING';
     if (health.get() !== next) {

@@ -1,12 +1,13 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { CreditsError, type ErrorKind } from '../credits/errors';
-import { classifyDatabaseError } from '../db/errors';
+import { ERROR_CODE_METADATA_KEY } from '../contract/error-codes.js';
+import { CreditsError, type ErrorKind } from '../credits/errors.js';
 
-export const ERROR_CODE_METADATA_KEY = 'credits-error-code';
+export { ERROR_CODE_METADATA_KEY };
 
 const GRPC_STATUS: Record<ErrorKind, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
   not_found: status.NOT_FOUND,
+  failed_precondition: status.FAILED_PRECONDITION,
   unauthenticated: status.UNAUTHENTICATED,
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,
@@ -14,10 +15,9 @@ const GRPC_STATUS: Record<ErrorKind, status> = {
   internal: status.INTERNAL,
 };
 
-/** The one mapping from anything a handler threw to the status a caller sees. */
+/** The one mapping from anything a handler threw to the status a caller sees; the unknown is INTERNAL. */
 export function toServiceError(error: unknown): Partial<ServiceError> & { code: status; creditsError: CreditsError } {
-  const known =
-    error instanceof CreditsError ? error : (classifyDatabaseError(error) ?? new CreditsError('INTERNAL', 'internal error'));
+  const known = error instanceof CreditsError ? error : new CreditsError('INTERNAL', 'internal error');
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, known.code);
   return { code: GRPC_STATUS[known.kind], details: known.message, metadata, creditsError: known };

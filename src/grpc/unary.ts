@@ -1,8 +1,9 @@
 import type { Metadata, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { CreditsError } from '../credits/errors';
-import { loggableError } from '../db/errors';
-import type { Logger } from '../logger';
-import { toServiceError } from './status';
+import { STRIPE_EVENT_METADATA_KEY } from '../contract/error-codes.js';
+import { STRIPE_ID } from '../contract/stripe-event.js';
+import { CreditsError } from '../credits/errors.js';
+import type { Logger } from '../logger.js';
+import { toServiceError } from './status.js';
 
 export interface CallContext {
   logger: Logger;
@@ -18,8 +19,6 @@ export interface UnaryOptions {
   onFinish?: (method: string, code: string, seconds: number) => void;
 }
 
-const STRIPE_EVENT_HEADER = 'stripe-event-id';
-
 /**
  * Wraps an async handler: token check, a per-call logger carrying the Stripe event id, one answer
  * per call, and every throw mapped once by toServiceError.
@@ -27,8 +26,10 @@ const STRIPE_EVENT_HEADER = 'stripe-event-id';
 export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, context: CallContext) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const started = process.hrtime.bigint();
-    const eventId = call.metadata.get(STRIPE_EVENT_HEADER)[0];
-    const logger = options.logger.child({ method: options.method, ...(typeof eventId === 'string' ? { stripeEventId: eventId } : {}) });
+    const eventId = call.metadata.get(STRIPE_EVENT_METADATA_KEY)[0];
+    // Client-sent metadata reaches the logs only when it is what it claims to be.
+    const tagged = typeof eventId === 'string' && STRIPE_ID.test(eventId) ? { stripeEventId: eventId } : {};
+    const logger = options.logger.child({ method: options.method, ...tagged });
     const summary: Record<string, unknown> = {};
     const finish = (code: string) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -52,7 +53,9 @@ export function unary<Req, Res>(options: UnaryOptions, handler: (request: Req, c
       },
       (error: unknown) => {
         const serviceError = toServiceError(error);
-        if (serviceError.creditsError.kind === 'internal') logger.error({ err: loggableError(error) }, 'unexpected failure');
+        if (serviceError.creditsError.kind === 'internal') {
+          logger.error(error instanceof CreditsError ? { code: error.code, ...error.logDetail } : { err: error }, 'unexpected failure');
+        }
         finish(serviceError.creditsError.code);
         callback(serviceError);
       },

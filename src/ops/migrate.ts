@@ -1,5 +1,5 @@
-import { migrateDown, migrateUp, migrationStatus, plannedSql, type MigrationStatus } from '../db/migrations';
-import type { MikroORM } from '../db/orm';
+import { migrateDown, migrateUp, migrationStatus, plannedSql, type MigrationStatus } from '../db/migrations.js';
+import type { MikroORM } from '../db/orm.js';
 
 export type MigrateAction = 'up' | 'down' | 'status';
 

@@ -1,15 +1,15 @@
-import { applyCheckout, type CheckoutOutcome } from '../credits/checkout';
-import { checkoutEventFromRequest, type CheckoutEvent } from '../credits/checkout-event';
-import { requestAsReceived } from '../credits/checkout-request';
-import { CheckoutRejected, CreditsError } from '../credits/errors';
-import { purchaseCredits, type CreditRules } from '../credits/purchase-credits';
-import { applyCheckoutRequestFromStripeEvent, type StripeEventLike } from '../credits/stripe-checkout';
-import { classifyDatabaseError } from '../db/errors';
-import type { EntityManager } from '../db/orm';
-import type { Logger } from '../logger';
-import { OperationRefused } from './errors';
-import { table } from './text-table';
-import { sql } from '../db/sql';
+import type { CheckoutOutcome } from '../contract/outcomes.js';
+import { decodeStripeEvent, StripeEventInvalid, type StripeEvent } from '../contract/stripe-event.js';
+import { applyStripeEvent } from '../credits/checkout.js';
+import { purchaseCredits, type CreditRules } from '../credits/credit-rules.js';
+import { CheckoutRejected, CreditsError } from '../credits/errors.js';
+import type { CreditsStore } from '../credits/ports.js';
+import { classifyDatabaseError } from '../db/errors.js';
+import type { EntityManager } from '../db/orm.js';
+import type { Logger } from '../logger.js';
+import { OperationRefused } from './errors.js';
+import { table } from './text-table.js';
+import { sql } from '../db/sql.js';
 
 export type ReplaySelection = { eventId: string } | { failed: true; since?: Date };
 
@@ -82,20 +82,22 @@ export async function findStoredEvents(em: EntityManager, selection: ReplaySelec
   }));
 }
 
-/** The same question the edge asks the service, built from what was stored instead of what Stripe sent. */
-export function checkoutEventFromStored(stored: StoredEvent): CheckoutEvent {
-  const payload = stored.payload as Partial<StripeEventLike> | null;
-  if (typeof payload !== 'object' || payload === null || typeof payload.id !== 'string' || typeof payload.type !== 'string') {
-    throw new CreditsError('REQUEST_INVALID', 'stored payload is not a Stripe event');
+/** The event the webhook decoded, decoded again from what was stored. */
+export function stripeEventFromStored(stored: StoredEvent): StripeEvent {
+  try {
+    // Stored payloads carry no line items: the credits come from the session's metadata.
+    return decodeStripeEvent(JSON.stringify(stored.payload));
+  } catch (error) {
+    if (error instanceof StripeEventInvalid) {
+      throw new CreditsError('REQUEST_INVALID', error.kind === 'invalid' ? `stored payload: ${error.message}` : 'stored payload is not a Stripe event');
+    }
+    throw error;
   }
-  // Stored payloads carry no line items: the credits come from the session's metadata.
-  const request = applyCheckoutRequestFromStripeEvent(payload as StripeEventLike, JSON.stringify(payload));
-  return checkoutEventFromRequest(requestAsReceived(request));
 }
 
 /** What a dry run can tell without writing: whether the payload is valid and what its metadata buys. */
 function preview(stored: StoredEvent, rules: CreditRules): string {
-  const event = checkoutEventFromStored(stored);
+  const event = stripeEventFromStored(stored);
   if (!event.session) return 'no checkout session: would be ignored';
   try {
     return `${purchaseCredits(event.lineItems, event.session.metadata, rules)} credits from metadata; user resolved at replay`;
@@ -109,23 +111,23 @@ function itemFor(stored: StoredEvent, outcome: ReplayOutcome, reason: string, cr
   return { eventId: stored.eventId, eventType: stored.eventType, previousStatus: stored.status, outcome, reason, creditsGranted };
 }
 
-async function replayOne(em: EntityManager, stored: StoredEvent, rules: CreditRules, logger: Logger): Promise<ReplayItem> {
-  const result = await applyCheckout(em, checkoutEventFromStored(stored), rules, logger.child({ stripeEventId: stored.eventId }));
+async function replayOne(store: CreditsStore, stored: StoredEvent, rules: CreditRules, logger: Logger): Promise<ReplayItem> {
+  const result = await applyStripeEvent(store, stripeEventFromStored(stored), rules, logger.child({ stripeEventId: stored.eventId }));
   return itemFor(stored, result.outcome, result.reason, result.creditsGranted);
 }
 
 /**
- * Re-applies stored events through applyCheckout, the path gRPC calls take, so a replay is
+ * Re-applies stored events through applyStripeEvent, the path webhooks take, so a replay is
  * idempotent: an event already credited answers `duplicate` and changes nothing.
  */
-export async function replayEvents(em: EntityManager, selection: ReplaySelection, options: ReplayOptions): Promise<ReplayReport> {
+export async function replayEvents(em: EntityManager, store: CreditsStore, selection: ReplaySelection, options: ReplayOptions): Promise<ReplayReport> {
   const { rules, logger, dryRun = false, onProgress } = options;
   const stored = await findStoredEvents(em, selection);
   const report: ReplayReport = { dryRun, items: [], summary: {} };
   for (const event of stored) {
     let item: ReplayItem;
     try {
-      item = dryRun ? itemFor(event, 'would_replay', preview(event, rules)) : await replayOne(em, event, rules, logger);
+      item = dryRun ? itemFor(event, 'would_replay', preview(event, rules)) : await replayOne(store, event, rules, logger);
     } catch (error) {
       const known = error instanceof CreditsError ? error : classifyDatabaseError(error);
       if (!known) logger.error({ err: error, stripeEventId: event.eventId }, 'replay failed unexpectedly');

@@ -1,6 +1,6 @@
-import type { EntityManager } from '../db/orm';
-import { table } from './text-table';
-import { sql } from '../db/sql';
+import type { EntityManager } from '../db/orm.js';
+import { table } from './text-table.js';
+import { sql } from '../db/sql.js';
 
 export interface EventCount {
   eventType: string;

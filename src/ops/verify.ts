@@ -1,9 +1,9 @@
 import { IsolationLevel } from '@mikro-orm/core';
-import { migrationsList } from '../../migrations';
-import { migrationStatus } from '../db/migrations';
-import type { EntityManager, MikroORM } from '../db/orm';
-import { EXPECTED_CONSTRAINTS, EXPECTED_INDEXES, EXPECTED_TABLES, type ExpectedConstraint } from './expected-schema';
-import { sql } from '../db/sql';
+import { migrationsList } from '../../migrations/index.js';
+import { migrationStatus } from '../db/migrations.js';
+import type { EntityManager, MikroORM } from '../db/orm.js';
+import { EXPECTED_CONSTRAINTS, EXPECTED_INDEXES, EXPECTED_TABLES, type ExpectedConstraint } from './expected-schema.js';
+import { sql } from '../db/sql.js';
 
 export type CheckStatus = 'ok' | 'problem' | 'skipped';
 

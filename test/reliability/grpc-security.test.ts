@@ -1,13 +1,13 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCheckoutRequestFromStripeEvent } from '../../src/credits/stripe-checkout';
 import { createCreditsClient, type CreditsServiceClient } from '../../src/grpc/client';
-import type { ApplyCheckoutRequest } from '../../src/grpc/generated/credits/v1/ApplyCheckoutRequest';
+import type { ApplyCheckoutRequest } from '../../src/contract/generated/credits/v1/ApplyCheckoutRequest';
 import { call, TEST_TOKEN } from '../support/credits-harness';
 import { assertInvariants } from '../support/invariants';
 import { startReliabilityStack, type ReliabilityStack } from '../support/reliability-stack';
 import { reliabilityRandom } from '../support/seeded-random';
 import { checkoutDelivery, deliver, seededId } from '../support/webhook-traffic';
+import { applyCheckoutRequestFor } from '../support/stripe-events';
 
 // Scenario 8 of issue 4: CreditsService (a real process) refuses malformed and unauthenticated calls, and writes nothing.
 const random = reliabilityRandom('gRPC malformed and unauthenticated calls (scenario 8)');
@@ -50,8 +50,7 @@ function validRequest(): ApplyCheckoutRequest {
   const email = `would-be-${random.hex(10)}@reliability.example`;
   stack.audit.rememberEmail(email);
   const delivery = checkoutDelivery(random, { sessionId: seededId(random, 'cs'), email, credits: '25' });
-  const event = JSON.parse(delivery.payload) as { id: string; type: string };
-  return applyCheckoutRequestFromStripeEvent(event, delivery.payload);
+  return applyCheckoutRequestFor(delivery.payload);
 }
 
 type Mutation = [label: string, mutate: (request: ApplyCheckoutRequest) => ApplyCheckoutRequest];

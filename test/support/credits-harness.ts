@@ -1,7 +1,9 @@
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import pg from 'pg';
+import type { CreditsStore } from '../../src/credits/ports';
+import { createCreditsStore } from '../../src/db/credits-store';
 import { migrateUp } from '../../src/db/migrations';
-import { initORM, type MikroORM } from '../../src/db/orm';
+import { databaseAnswers, initORM, type MikroORM } from '../../src/db/orm';
 import { createCreditsClient, type CreditsServiceClient } from '../../src/grpc/client';
 import { startCreditsServer, type CreditsServer } from '../../src/grpc/server';
 import { ERROR_CODE_METADATA_KEY } from '../../src/grpc/status';
@@ -19,6 +21,8 @@ export interface HarnessOptions {
 export interface CreditsHarness {
   database: TestDatabase;
   orm: MikroORM;
+  /** The domain's store on the harness database, as the service uses it. */
+  store: CreditsStore;
   server: CreditsServer;
   client: CreditsServiceClient;
   address: string;
@@ -35,8 +39,10 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
   const logs = captureLogs();
   const orm = await initORM({ url: database.url, poolMax: 10, echo: false, logger: logs.logger });
   await migrateUp(orm);
+  const store = createCreditsStore(orm);
   const server = await startCreditsServer({
-    orm,
+    store,
+    databaseAnswers: () => databaseAnswers(orm),
     logger: logs.logger,
     rules: { priceCredits: options.priceCredits ?? { price_pack_100: 100 }, maxPerPurchase: options.maxPerPurchase ?? 1_000_000 },
     apiToken: token,
@@ -51,6 +57,7 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
   return {
     database,
     orm,
+    store,
     server,
     client,
     address,

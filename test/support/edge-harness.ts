@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { loadConfig } from '../../src/config';
-import { startEdgeRuntime } from '../../src/edge/runtime';
+import { startEdgeRuntime } from '../../src/app/edge';
 import { TEST_TOKEN } from './credits-harness';
 import { captureLogs } from './log-capture';
 

@@ -1,9 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
-import { applyCheckoutRequestFromStripeEvent } from '../../src/credits/stripe-checkout';
-import type { ApplyCheckoutRequest } from '../../src/grpc/generated/credits/v1/ApplyCheckoutRequest';
-import type { ApplyCheckoutResponse__Output } from '../../src/grpc/generated/credits/v1/ApplyCheckoutResponse';
+import type { ApplyCheckoutRequest } from '../../src/contract/generated/credits/v1/ApplyCheckoutRequest';
+import type { ApplyCheckoutResponse__Output } from '../../src/contract/generated/credits/v1/ApplyCheckoutResponse';
 import { call, type CreditsHarness } from './credits-harness';
-import { checkoutSession, stripeEvent, stripeId, type SessionOverrides, type StripeEventType } from './stripe-events';
+import { applyCheckoutRequestFor, checkoutSession, stripeEvent, stripeId, type SessionOverrides, type StripeEventType } from './stripe-events';
 
 export interface Applied {
   request: ApplyCheckoutRequest;
@@ -20,7 +19,7 @@ export async function sendCheckout(
 ): Promise<Applied> {
   const session = checkoutSession({ metadata: { credits: '100' }, ...overrides });
   const event = stripeEvent(type, session);
-  const request = applyCheckoutRequestFromStripeEvent(event as { id: string; type: string }, JSON.stringify(event));
+  const request = applyCheckoutRequestFor(event);
   const result = await call(h.client, h.client.ApplyCheckout, request, new Metadata());
   if (!result.ok) throw new Error(`ApplyCheckout failed: ${result.error.code} ${result.error.details}`);
   return { request, response: result.response as ApplyCheckoutResponse__Output, eventId: event.id as string, sessionId: session.id as string };

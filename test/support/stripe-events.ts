@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { applyCheckoutRequest } from '../../src/contract/apply-checkout.js';
+import type { ApplyCheckoutRequest } from '../../src/contract/generated/credits/v1/ApplyCheckoutRequest.js';
+import { decodeStripeEvent, type LineItem } from '../../src/contract/stripe-event.js';
 
 // Stripe's own example objects (see test/fixtures/stripe/README.md); each test sets the values it needs.
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/stripe/${name}.json`, import.meta.url), 'utf8'));
@@ -67,4 +70,9 @@ export function stripeEvent(type: StripeEventType, object: Record<string, unknow
 export function lineItem(priceId: string, quantity: number): Record<string, unknown> {
   const item = structuredClone(ITEM);
   return { ...item, id: stripeId('li'), quantity, price: { ...(item.price as object), id: priceId } };
+}
+
+/** The ApplyCheckout request the edge sends for `event`: its JSON exactly as given, decoded as the edge decodes it. */
+export function applyCheckoutRequestFor(event: object | string, lineItems: LineItem[] = []): ApplyCheckoutRequest {
+  return applyCheckoutRequest(decodeStripeEvent(typeof event === 'string' ? event : JSON.stringify(event), lineItems));
 }

@@ -1,13 +1,11 @@
-import { parseIdentifier } from '../../credits/identifiers';
-import { CreditsError } from '../../credits/errors';
-import { formatCorrection, MAX_REASON_LENGTH, type CorrectionRequest, type CorrectionResult } from '../../ops/manual-correction';
-import type { EntityManager } from '../../db/orm';
-import { parseOptions, positiveInteger, requiredText, UsageError } from '../args';
-import { EXIT, type CliCommand } from '../command';
-import { withDatabase } from '../context';
-import { print } from '../io';
-
-type Correct = (em: EntityManager, request: CorrectionRequest) => Promise<CorrectionResult>;
+import { correctBalance, MAX_REASON_LENGTH } from '../../credits/corrections.js';
+import { CreditsError } from '../../credits/errors.js';
+import { parseIdentifier } from '../../credits/identifiers.js';
+import { formatCorrection } from '../../ops/corrections.js';
+import { parseOptions, positiveInteger, requiredText, UsageError } from '../args.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withDatabase } from '../context.js';
+import { print } from '../io.js';
 
 function helpFor(kind: 'grant' | 'revoke'): string {
   const grant = kind === 'grant';
@@ -34,7 +32,7 @@ Example:
   }"`;
 }
 
-export function correctionCommand(kind: 'grant' | 'revoke', summary: string, correct: Correct): CliCommand {
+export function correctionCommand(kind: 'grant' | 'revoke', summary: string): CliCommand {
   const help = helpFor(kind);
   return {
     name: kind,
@@ -61,7 +59,7 @@ export function correctionCommand(kind: 'grant' | 'revoke', summary: string, cor
       const credits = positiveInteger('credits', options.credits);
       const reason = requiredText('reason', options.reason);
       if (reason.length > MAX_REASON_LENGTH) throw new UsageError(`--reason is longer than ${MAX_REASON_LENGTH} characters`);
-      const result = await withDatabase(io, ({ orm }) => correct(orm.em, { user, credits, reason }));
+      const result = await withDatabase(io, ({ store }) => correctBalance(store, kind, { user, credits, reason }));
       print(io.stdout, options.json ? JSON.stringify(result, null, 2) : formatCorrection(result));
       return EXIT.ok;
     },

@@ -1,4 +1,3 @@
-import { grantCredits } from '../../ops/grant';
-import { correctionCommand } from './correction';
+import { correctionCommand } from './correction.js';
 
-export const grantCommand = correctionCommand('grant', 'add credits to a user by hand, as a ledger entry with a reason', grantCredits);
+export const grantCommand = correctionCommand('grant', 'add credits to a user by hand, as a ledger entry with a reason');

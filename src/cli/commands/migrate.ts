@@ -1,8 +1,8 @@
-import { formatMigrateResult, runMigrations } from '../../ops/migrate';
-import { parseOptions, UsageError } from '../args';
-import { EXIT, type CliCommand } from '../command';
-import { withDatabase } from '../context';
-import { print } from '../io';
+import { formatMigrateResult, runMigrations } from '../../ops/migrate.js';
+import { parseOptions, UsageError } from '../args.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withDatabase } from '../context.js';
+import { print } from '../io.js';
 
 const HELP = `Usage: npm run migrate [-- --down | --status] [--dry-run] [--json]
 

@@ -1,9 +1,9 @@
-import { formatReplayReport, replayEvents, replayNeedsAttention, type ReplaySelection } from '../../ops/replay';
-import { parseOptions, parseSince, UsageError } from '../args';
-import { EXIT, type CliCommand } from '../command';
-import { withDatabase } from '../context';
-import { print } from '../io';
-import { progressBar } from '../progress';
+import { formatReplayReport, replayEvents, replayNeedsAttention, type ReplaySelection } from '../../ops/replay.js';
+import { parseOptions, parseSince, UsageError } from '../args.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withDatabase } from '../context.js';
+import { print } from '../io.js';
+import { progressBar } from '../progress.js';
 
 const HELP = `Usage: npm run cli -- replay (--event <id> | --failed [--since <when>]) [--dry-run] [--json]
 
@@ -65,8 +65,8 @@ export const replayCommand: CliCommand = {
     }
     const selection = selectionFrom(options);
     const progress = progressBar(io.stderr);
-    const report = await withDatabase(io, ({ orm, config, logger }) =>
-      replayEvents(orm.em, selection, {
+    const report = await withDatabase(io, ({ orm, store, config, logger }) =>
+      replayEvents(orm.em, store, selection, {
         rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
         logger,
         dryRun: options['dry-run'] ?? false,

@@ -1,4 +1,3 @@
-import { revokeCredits } from '../../ops/revoke';
-import { correctionCommand } from './correction';
+import { correctionCommand } from './correction.js';
 
-export const revokeCommand = correctionCommand('revoke', 'take credits from a user by hand; never below zero', revokeCredits);
+export const revokeCommand = correctionCommand('revoke', 'take credits from a user by hand; never below zero');

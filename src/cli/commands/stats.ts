@@ -1,8 +1,8 @@
-import { collectStats, formatStats } from '../../ops/stats';
-import { parseOptions, parseSince, positiveInteger } from '../args';
-import { EXIT, type CliCommand } from '../command';
-import { withDatabase } from '../context';
-import { print } from '../io';
+import { collectStats, formatStats } from '../../ops/stats.js';
+import { parseOptions, parseSince, positiveInteger } from '../args.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withDatabase } from '../context.js';
+import { print } from '../io.js';
 
 const HELP = `Usage: npm run cli -- stats [--since <when>] [--failures <n>] [--json]
 

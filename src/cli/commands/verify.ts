@@ -1,8 +1,8 @@
-import { formatVerifyReport, verifyDatabase } from '../../ops/verify';
-import { parseOptions, positiveInteger } from '../args';
-import { EXIT, type CliCommand } from '../command';
-import { withDatabase } from '../context';
-import { print } from '../io';
+import { formatVerifyReport, verifyDatabase } from '../../ops/verify.js';
+import { parseOptions, positiveInteger } from '../args.js';
+import { EXIT, type CliCommand } from '../command.js';
+import { withDatabase } from '../context.js';
+import { print } from '../io.js';
 
 const HELP = `Usage: npm run cli -- verify [--json] [--stuck-after <seconds>]
 

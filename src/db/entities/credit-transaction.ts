@@ -1,8 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-
-/** A purchase comes from Stripe; grants and revokes are support staff's corrections. */
-export const LEDGER_KINDS = ['purchase', 'grant', 'revoke'] as const;
-export type LedgerKind = (typeof LEDGER_KINDS)[number];
+import { LEDGER_KINDS } from '../../credits/ports.js';
 
 export const CreditTransaction = defineEntity({
   name: 'CreditTransaction',

@@ -1,9 +1,7 @@
-export { User } from './user';
-export { StripeEvent, EVENT_STATUSES, type EventStatus } from './stripe-event';
-export { CreditTransaction, LEDGER_KINDS, type LedgerKind } from './credit-transaction';
+import { CreditTransaction } from './credit-transaction.js';
+import { StripeEvent } from './stripe-event.js';
+import { User } from './user.js';
 
-import { CreditTransaction } from './credit-transaction';
-import { StripeEvent } from './stripe-event';
-import { User } from './user';
+export { CreditTransaction, StripeEvent, User };
 
 export const entities = [User, StripeEvent, CreditTransaction];

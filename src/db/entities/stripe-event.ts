@@ -1,7 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-
-export const EVENT_STATUSES = ['processing', 'completed', 'failed', 'ignored', 'pending'] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
+import { EVENT_STATUSES } from '../../credits/ports.js';
 
 export const StripeEvent = defineEntity({
   name: 'StripeEvent',

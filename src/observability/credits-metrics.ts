@@ -1,6 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MikroORM } from '../db/orm';
-import type { CheckoutResult } from './checkout';
+import type { CheckoutResult } from '../credits/checkout.js';
 
 export interface CreditsMetrics {
   /** This process's own registry: the edge keeps another, so the two never mix. */
@@ -9,26 +8,17 @@ export interface CreditsMetrics {
   onCheckoutResult(result: CheckoutResult): void;
 }
 
-/** knex's tarn pool; read at scrape time rather than polled. */
-interface ConnectionPool {
+/** The database pool's state, read at scrape time rather than polled; undefined once closed. */
+export interface PoolStats {
   numUsed(): number;
   numFree(): number;
   numPendingAcquires(): number;
-  numPendingCreates(): number;
   max: number;
-}
-
-function poolOf(orm: MikroORM): ConnectionPool | undefined {
-  try {
-    return (orm.em.getConnection().getKnex().client as { pool?: ConnectionPool }).pool ?? undefined;
-  } catch {
-    return undefined; // closed ORM: report nothing rather than fail the scrape
-  }
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createCreditsMetrics({ orm }: { orm: MikroORM }): CreditsMetrics {
+export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefined }): CreditsMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -63,9 +53,9 @@ export function createCreditsMetrics({ orm }: { orm: MikroORM }): CreditsMetrics
     labelNames: ['state'] as const,
     registers,
     collect() {
-      const pool = poolOf(orm);
-      this.set({ state: 'used' }, pool?.numUsed() ?? 0);
-      this.set({ state: 'free' }, pool?.numFree() ?? 0);
+      const stats = pool();
+      this.set({ state: 'used' }, stats?.numUsed() ?? 0);
+      this.set({ state: 'free' }, stats?.numFree() ?? 0);
     },
   });
   new Gauge({
@@ -73,7 +63,7 @@ export function createCreditsMetrics({ orm }: { orm: MikroORM }): CreditsMetrics
     help: 'Callers waiting for a database connection (sustained > 0: the pool is too small or the database slow)',
     registers,
     collect() {
-      this.set(poolOf(orm)?.numPendingAcquires() ?? 0);
+      this.set(pool()?.numPendingAcquires() ?? 0);
     },
   });
   new Gauge({
@@ -81,7 +71,7 @@ export function createCreditsMetrics({ orm }: { orm: MikroORM }): CreditsMetrics
     help: 'Upper bound of the database pool (DB_POOL_MAX)',
     registers,
     collect() {
-      this.set(poolOf(orm)?.max ?? 0);
+      this.set(pool()?.max ?? 0);
     },
   });
 

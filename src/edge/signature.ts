@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
-import { WebhookError } from './errors';
-import { stripeEventEnvelope, type StripeEventEnvelope } from './webhook-schemas';
+import { decodeStripeEvent, StripeEventInvalid, type StripeEvent } from '../contract/stripe-event.js';
+import { WebhookError } from './errors.js';
 
 export interface VerifyOptions {
   /** Every secret currently valid; during a rotation Stripe signs with old and new. */
@@ -11,9 +11,7 @@ export interface VerifyOptions {
 }
 
 export interface VerifiedEvent {
-  event: StripeEventEnvelope;
-  /** The body exactly as received: stored by CreditsService for audit and replay. */
-  rawJson: string;
+  event: StripeEvent;
   signed: boolean;
 }
 
@@ -38,31 +36,20 @@ function verifySignature(rawBody: Buffer, header: string, options: VerifyOptions
   throw new WebhookError('SIGNATURE_INVALID', 'no Stripe-Signature value matches the body with a configured secret');
 }
 
-/** Says which part of the envelope is missing; the messages are shown to the caller. */
-function notAnEventMessage(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return 'body is not a JSON object';
-  if (path[0] === 'data') return 'body is not a Stripe event: data.object required';
-  return 'body is not a Stripe event: string id and type required';
-}
-
-function parseEvent(rawJson: string): VerifiedEvent['event'] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(rawJson);
-  } catch {
-    throw new WebhookError('BODY_NOT_JSON', 'body is not JSON');
-  }
-  const envelope = stripeEventEnvelope.safeParse(parsed);
-  if (!envelope.success) throw new WebhookError('BODY_NOT_EVENT', notAnEventMessage(envelope.error.issues[0]?.path ?? []));
-  return envelope.data;
-}
-
-/** Checks the Stripe-Signature of the raw bytes, then that they hold an event; every failure is a 400. */
+/** Checks the Stripe-Signature of the raw bytes, then decodes them as the one Stripe event shape; every failure is a 400. */
 export function verifyStripeEvent(rawBody: Buffer, header: string | undefined, options: VerifyOptions): VerifiedEvent {
   // In E2E mode a signed event is still verified when a secret is configured; otherwise nothing can check it.
   const signed = Boolean(header) && options.secrets.length > 0;
   if (signed) verifySignature(rawBody, header as string, options);
   else if (!options.acceptUnsigned) throw new WebhookError('SIGNATURE_MISSING', 'Stripe-Signature header missing');
-  const rawJson = rawBody.toString('utf8');
-  return { event: parseEvent(rawJson), rawJson, signed };
+  const json = rawBody.toString('utf8');
+  try {
+    return { event: decodeStripeEvent(json), signed };
+  } catch (error) {
+    if (!(error instanceof StripeEventInvalid)) throw error;
+    if (error.kind === 'not_json') throw new WebhookError('BODY_NOT_JSON', 'body is not JSON');
+    if (error.kind === 'not_an_event') throw new WebhookError('BODY_NOT_EVENT', error.message);
+    // The same code CreditsService gives such an event: it could never be stored.
+    throw new WebhookError('REQUEST_INVALID', error.message);
+  }
 }

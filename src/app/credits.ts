@@ -1,11 +1,12 @@
-import type { Config } from '../config';
-import { openDatabase, type DatabaseHandle } from '../db/database';
-import { migrateUp, migrationStatus } from '../db/migrations';
-import { initORM, type MikroORM } from '../db/orm';
-import { startCreditsServer, type CreditsServer } from '../grpc/server';
-import type { Logger } from '../logger';
-import { createCreditsMetrics } from './metrics';
-import { startMetricsServer, type MetricsServer } from './metrics-server';
+import type { Config } from '../config.js';
+import { createCreditsStore } from '../db/credits-store.js';
+import { openDatabase, type DatabaseHandle } from '../db/database.js';
+import { migrateUp, migrationStatus } from '../db/migrations.js';
+import { connectionPool, databaseAnswers, initORM, type MikroORM } from '../db/orm.js';
+import { startCreditsServer, type CreditsServer } from '../grpc/server.js';
+import type { Logger } from '../logger.js';
+import { createCreditsMetrics } from '../observability/credits-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.js';
 
 export interface CreditsRuntime {
   orm: MikroORM;
@@ -23,7 +24,7 @@ export interface CreditsRuntimeOptions {
   database?: DatabaseHandle;
 }
 
-/** The credits process: database, ORM, migrations check and the gRPC server, closed in reverse. */
+/** The credits process: database, ORM, migrations check, the gRPC server and metrics, closed in reverse. */
 export async function startCreditsRuntime({ config, logger, migrate, database }: CreditsRuntimeOptions): Promise<CreditsRuntime> {
   const db = database ?? (await openDatabase(config, logger));
   const orm = await initORM({ url: db.url, poolMax: config.database.poolMax, echo: config.database.echo, logger });
@@ -35,9 +36,10 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
       const { pending } = await migrationStatus(orm);
       if (pending.length) throw new Error(`database has ${pending.length} pending migration(s): run \`npm run migrate\` first`);
     }
-    const metrics = createCreditsMetrics({ orm });
+    const metrics = createCreditsMetrics({ pool: () => connectionPool(orm) });
     const server = await startCreditsServer({
-      orm,
+      store: createCreditsStore(orm),
+      databaseAnswers: () => databaseAnswers(orm),
       onCallFinished: metrics.onCallFinished,
       onCheckoutResult: metrics.onCheckoutResult,
       logger,

@@ -1,9 +1,5 @@
-import { CheckoutRejected } from './errors';
-
-export interface LineItem {
-  priceId: string;
-  quantity: number;
-}
+import type { LineItem } from '../contract/stripe-event.js';
+import { CheckoutRejected } from './errors.js';
 
 export interface CreditRules {
   priceCredits: Readonly<Record<string, number>>;

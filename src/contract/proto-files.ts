@@ -9,4 +9,7 @@ export const LOADER_OPTIONS = {
   oneofs: true,
 } as const satisfies Options;
 
+/** Relative to PROTO_DIR (src/paths.ts). */
 export const PROTO_FILES = ['credits/v1/credits.proto', 'grpc/health/v1/health.proto'];
+
+export const CREDITS_SERVICE_NAME = 'credits.v1.CreditsService';

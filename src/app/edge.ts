@@ -1,11 +1,11 @@
-import type { Config } from '../config';
-import type { Logger } from '../logger';
-import { createEdgeApp } from './app';
-import { createCreditsGateway } from './credits-gateway';
-import { listenHttp } from './http-server';
-import { createStripeLineItemFetcher } from './line-items';
-import { createEdgeMetrics } from './metrics';
-import { resolveWebhookSecrets } from './webhook-secrets';
+import type { Config } from '../config.js';
+import { createEdgeApp } from '../edge/app.js';
+import { createCreditsGateway } from '../edge/credits-gateway.js';
+import { listenHttp } from '../edge/http-server.js';
+import { createStripeLineItemFetcher } from '../edge/line-items.js';
+import { createEdgeMetrics } from '../edge/metrics.js';
+import { resolveWebhookSecrets } from '../edge/webhook-secrets.js';
+import type { Logger } from '../logger.js';
 
 export interface EdgeRuntime {
   port: number;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../logger';
+import type { Logger } from '../logger.js';
 
 export interface MetricsServer {
   port: number;

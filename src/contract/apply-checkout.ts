@@ -1,0 +1,48 @@
+import type { ApplyCheckoutOutcome } from './generated/credits/v1/ApplyCheckoutOutcome.js';
+import type { ApplyCheckoutRequest } from './generated/credits/v1/ApplyCheckoutRequest.js';
+import type { CheckoutSession as CheckoutSessionMessage } from './generated/credits/v1/CheckoutSession.js';
+import { isCheckoutOutcome, type CheckoutOutcome } from './outcomes.js';
+import type { CheckoutSession, StripeEvent } from './stripe-event.js';
+
+function sessionMessage(session: CheckoutSession): CheckoutSessionMessage {
+  return {
+    id: session.id,
+    status: session.status,
+    payment_status: session.paymentStatus,
+    mode: session.mode,
+    client_reference_id: session.clientReferenceId,
+    customer: session.customer,
+    customer_details: { email: session.customerDetailsEmail },
+    customer_email: session.customerEmail,
+    metadata: { ...session.metadata },
+    amount_total: String(session.amountTotal ?? 0),
+    currency: session.currency,
+    payment_intent: session.paymentIntent,
+  };
+}
+
+/**
+ * The ApplyCheckout request for a decoded Stripe event. CreditsService decodes `event_json`
+ * itself and refuses a request whose other fields disagree with it.
+ */
+export function applyCheckoutRequest(event: StripeEvent): ApplyCheckoutRequest {
+  return {
+    event_id: event.id,
+    event_type: event.type,
+    ...(event.session ? { session: sessionMessage(event.session) } : {}),
+    line_items: event.lineItems.map((item) => ({ price_id: item.priceId, quantity: String(item.quantity) })),
+    event_json: event.json,
+  };
+}
+
+const OUTCOME_PREFIX = 'APPLY_CHECKOUT_OUTCOME_';
+
+export function outcomeToProto(outcome: CheckoutOutcome): ApplyCheckoutOutcome {
+  return `${OUTCOME_PREFIX}${outcome.toUpperCase()}` as ApplyCheckoutOutcome;
+}
+
+/** undefined for an outcome this build does not know (a newer server): never confirmed as done. */
+export function outcomeFromProto(outcome: string): CheckoutOutcome | undefined {
+  const name = outcome.replace(OUTCOME_PREFIX, '').toLowerCase();
+  return isCheckoutOutcome(name) ? name : undefined;
+}

@@ -1,0 +1,58 @@
+import { CreditsError } from './errors.js';
+import type { CreditsStore } from './ports.js';
+import { resolveUser } from './users.js';
+
+export interface CorrectionRequest {
+  /** An email, a UUID or an integer id, as ResolveUser takes it. */
+  user: string;
+  credits: number;
+  reason: string;
+}
+
+export interface CorrectionResult {
+  kind: 'grant' | 'revoke';
+  user: { id: string; uuid: string };
+  credits: number;
+  balanceBefore: string;
+  balanceAfter: string;
+  ledgerEntryId: string;
+  reason: string;
+}
+
+export const MAX_REASON_LENGTH = 500;
+
+function assertValid({ credits, reason }: CorrectionRequest): void {
+  if (!Number.isSafeInteger(credits) || credits < 1) throw new RangeError('credits must be a positive integer');
+  if (reason.trim() === '' || reason.length > MAX_REASON_LENGTH) throw new RangeError(`reason must be 1..${MAX_REASON_LENGTH} characters`);
+}
+
+/**
+ * A support correction (grant adds, revoke takes) is a ledger row plus the balance, in one
+ * transaction with the user's row locked, so two corrections queue and a revoke never goes below zero.
+ */
+export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revoke', request: CorrectionRequest): Promise<CorrectionResult> {
+  assertValid(request);
+  const amount = kind === 'grant' ? request.credits : -request.credits;
+  const reason = request.reason.trim();
+  return store.transaction(async (uow) => {
+    const { user } = await resolveUser(uow.users, request.user);
+    const before = await uow.users.lockBalance(user.id);
+    if (before + BigInt(amount) < 0n) {
+      throw new CreditsError(
+        'INSUFFICIENT_CREDITS',
+        `revoke refused: user ${user.id} (${user.uuid}) has ${before} credits, fewer than ${request.credits}; nothing was written`,
+      );
+    }
+    const posted = await uow.ledger.post({ userId: user.id, kind, amount, reason });
+    if (!posted) throw new Error('a correction has no unique reference, so it cannot be a duplicate');
+    return {
+      kind,
+      user: { id: user.id, uuid: user.uuid },
+      credits: request.credits,
+      balanceBefore: before.toString(),
+      balanceAfter: posted.user.creditsBalance,
+      ledgerEntryId: posted.entryId,
+      reason,
+    };
+  });
+}

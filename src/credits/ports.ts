@@ -1,0 +1,95 @@
+import type { StripeEvent } from '../contract/stripe-event.js';
+import type { Identifier } from './identifiers.js';
+
+/**
+ * What the domain needs from storage. db/ implements these on PostgreSQL through MikroORM; the
+ * unit tests implement them in memory. Implementations report storage failures as CreditsError
+ * (DATABASE_UNAVAILABLE, TRANSACTION_CONFLICT, DEADLINE_EXCEEDED, INTERNAL) and nothing else.
+ */
+
+export interface UserRecord {
+  /** The integer id (users.id), as a decimal string. */
+  id: string;
+  uuid: string;
+  email: string | null;
+  /** Credits owned: the sum of the user's ledger rows, as a decimal string. */
+  creditsBalance: string;
+  stripeCustomerId: string | null;
+}
+
+export interface UserRepository {
+  find(identifier: Identifier): Promise<UserRecord | undefined>;
+  findByStripeCustomer(customerId: string): Promise<UserRecord | undefined>;
+  /** Race-safe: two transactions creating one email end with one user. */
+  findOrCreateByEmail(email: string): Promise<UserRecord>;
+  /** Remembers the Stripe customer of a user who has none yet; a user's first customer id sticks. */
+  linkStripeCustomer(userId: string, customerId: string): Promise<void>;
+  /** Locks the user's row until the transaction ends and returns the balance it holds. */
+  lockBalance(userId: string): Promise<bigint>;
+}
+
+export const EVENT_STATUSES = ['processing', 'completed', 'failed', 'ignored', 'pending'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export interface ClaimedEvent {
+  /** The status the event had before this delivery ('processing' when it is new). */
+  status: EventStatus;
+  userId: string | null;
+}
+
+export interface EventDecision {
+  status: EventStatus;
+  outcome: string;
+  reason: string;
+  userId: string | null;
+}
+
+export interface StripeEventRepository {
+  /** Inserts the event as processing, or counts another attempt and locks the stored row. */
+  claim(event: StripeEvent): Promise<ClaimedEvent>;
+  finish(eventId: string, decision: EventDecision): Promise<void>;
+  /** Stores the event as failed/rejected unless it was completed or ignored meanwhile. */
+  recordRejection(event: StripeEvent, message: string): Promise<void>;
+}
+
+export const LEDGER_KINDS = ['purchase', 'grant', 'revoke'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+export interface LedgerEntry {
+  userId: string;
+  kind: LedgerKind;
+  /** Signed: positive adds credits, negative takes them. */
+  amount: number;
+  /** A purchase's Checkout Session: unique, so a session is credited once. */
+  checkoutSessionId?: string;
+  stripeEventId?: string;
+  reason?: string;
+}
+
+export interface LedgerPosting {
+  entryId: string;
+  user: UserRecord;
+}
+
+export interface Ledger {
+  /**
+   * The one way a balance changes: the ledger row and the balance move together. Returns
+   * undefined, and moves nothing, when the entry's unique reference is already in the ledger.
+   * A balance that would fall below zero is refused as INSUFFICIENT_CREDITS.
+   */
+  post(entry: LedgerEntry): Promise<LedgerPosting | undefined>;
+}
+
+/** The repositories of one unit of work (one database transaction). */
+export interface UnitOfWork {
+  users: UserRepository;
+  events: StripeEventRepository;
+  ledger: Ledger;
+}
+
+export interface CreditsStore {
+  /** Runs work in one transaction: all of it commits, or none. */
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
+  /** Reads outside a transaction (each statement on its own). */
+  users: Pick<UserRepository, 'find'>;
+}

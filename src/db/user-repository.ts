@@ -1,0 +1,63 @@
+import type { Identifier } from '../credits/identifiers.js';
+import type { UserRecord, UserRepository } from '../credits/ports.js';
+import type { EntityManager } from './orm.js';
+import { sql } from './sql.js';
+
+export interface UserRow {
+  id: string;
+  uuid: string;
+  email: string | null;
+  credits_balance: string;
+  stripe_customer_id: string | null;
+}
+
+const COLUMN_NAMES = ['id', 'uuid', 'email', 'credits_balance', 'stripe_customer_id'];
+const COLUMNS = COLUMN_NAMES.join(', ');
+/** The same columns, for statements that join users with another relation. */
+export const QUALIFIED_USER_COLUMNS = COLUMN_NAMES.map((column) => `users.${column}`).join(', ');
+
+const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
+  uuid: 'uuid = ?',
+  legacy_id: 'id = ?',
+  email: 'lower(email) = lower(?)',
+};
+
+export function toUserRecord(row: UserRow): UserRecord {
+  return {
+    id: String(row.id),
+    uuid: row.uuid,
+    email: row.email,
+    creditsBalance: String(row.credits_balance),
+    stripeCustomerId: row.stripe_customer_id,
+  };
+}
+
+/** Users on PostgreSQL, inside `em`'s unit of work when it has one open. */
+export function userRepository(em: EntityManager): UserRepository {
+  const selectOne = async (where: string, value: string): Promise<UserRecord | undefined> => {
+    const rows = await sql<UserRow[]>(em, `SELECT ${COLUMNS} FROM users WHERE ${where} LIMIT 1`, [value]);
+    return rows[0] && toUserRecord(rows[0]);
+  };
+  return {
+    find: (identifier) => selectOne(WHERE_BY_KIND[identifier.kind], identifier.value),
+    findByStripeCustomer: (customerId) => selectOne('stripe_customer_id = ? ORDER BY id', customerId),
+    async findOrCreateByEmail(email) {
+      const existing = await selectOne(WHERE_BY_KIND.email, email);
+      if (existing) return existing;
+      // The loser of a race waits on the unique index, then reads the winner's row.
+      const inserted = await sql<UserRow[]>(em, `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`, [email]);
+      if (inserted[0]) return toUserRecord(inserted[0]);
+      const winner = await selectOne(WHERE_BY_KIND.email, email);
+      if (!winner) throw new Error('user vanished between conflict and read');
+      return winner;
+    },
+    async linkStripeCustomer(userId, customerId) {
+      await sql(em, 'UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
+    },
+    async lockBalance(userId) {
+      const [row] = await sql<{ credits_balance: string }[]>(em, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [userId]);
+      if (!row) throw new Error(`user ${userId} vanished while it was locked`);
+      return BigInt(row.credits_balance);
+    },
+  };
+}

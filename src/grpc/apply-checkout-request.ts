@@ -1,0 +1,58 @@
+import { applyCheckoutRequest } from '../contract/apply-checkout.js';
+import type { ApplyCheckoutRequest__Output } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
+import { decodeStripeEvent, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
+import { CreditsError } from '../credits/errors.js';
+
+const QUANTITY = /^[1-9][0-9]{0,8}$/;
+
+function lineItemsOf(request: ApplyCheckoutRequest__Output): LineItem[] {
+  return request.line_items.map((item, index) => {
+    if (!QUANTITY.test(item.quantity)) throw new CreditsError('REQUEST_INVALID', `line_items.${index}.quantity: must be 1..999999999`);
+    return { priceId: item.price_id, quantity: Number(item.quantity) };
+  });
+}
+
+/** The request's fields as they would be sent for `event`, with the loader's defaults filled in. */
+function normalised(request: Pick<ApplyCheckoutRequest__Output, 'event_id' | 'event_type' | 'session'>) {
+  const session = request.session;
+  return {
+    event_id: request.event_id,
+    event_type: request.event_type,
+    session: session && {
+      ...session,
+      customer_details: { email: session.customer_details?.email ?? '' },
+      metadata: Object.fromEntries(Object.entries(session.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b))),
+      amount_total: String(session.amount_total ?? '0'),
+    },
+  };
+}
+
+function firstDifference(sent: unknown, stored: unknown, path: string): string | undefined {
+  if (typeof sent === 'object' && sent !== null && typeof stored === 'object' && stored !== null) {
+    const keys = new Set([...Object.keys(sent), ...Object.keys(stored)]);
+    for (const key of keys) {
+      const found = firstDifference((sent as Record<string, unknown>)[key], (stored as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return sent === stored ? undefined : path;
+}
+
+/**
+ * What CreditsService applies is decoded from `event_json`, the text it stores; the fields sent
+ * beside it are only a convenience and must say the same, or the call is refused.
+ */
+export function stripeEventFromRequest(request: ApplyCheckoutRequest__Output): StripeEvent {
+  let event: StripeEvent;
+  try {
+    event = decodeStripeEvent(request.event_json, lineItemsOf(request));
+  } catch (error) {
+    if (error instanceof StripeEventInvalid) throw new CreditsError('REQUEST_INVALID', error.kind === 'not_an_event' ? `event_json: ${error.message}` : error.message);
+    throw error;
+  }
+  const expected = normalised(applyCheckoutRequest(event) as ApplyCheckoutRequest__Output);
+  const differs = firstDifference(normalised(request), { ...expected, session: expected.session ?? null }, '');
+  if (differs) throw new CreditsError('REQUEST_INVALID', `${differs}: differs from event_json`);
+  return event;
+}
