@@ -41,6 +41,34 @@ const webhookSecrets = z
   .transform((text) => text.split(',').map((secret) => secret.trim()).filter(Boolean))
   .pipe(z.array(z.string().startsWith('whsec_', 'each secret must start with whsec_')));
 
+// Secret or restricted keys only: a publishable key (pk_) cannot read the API, a webhook secret (whsec_) is another thing.
+const stripeSecretKey = z
+  .string()
+  .regex(/^(sk|rk)_(test|live)_\S+$/, 'must start with sk_test_, sk_live_, rk_test_ or rk_live_ (a secret or restricted key)');
+
+// The Stripe client takes scheme, host and port; Stripe's own paths (/v1/...) are added to them.
+const stripeApiBase = z.string().transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an http(s) URL, e.g. http://127.0.0.1:12111' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'must start with http:// or https://' });
+    return z.NEVER;
+  }
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must be scheme, host and port only (no path, query or credentials), e.g. http://127.0.0.1:12111' });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+const RECONCILE_INTERVAL = 'must be whole seconds from 60 to 86400 (unset: no reconciliation)';
+const reconcileInterval = z.coerce.number<string>(RECONCILE_INTERVAL).int(RECONCILE_INTERVAL).min(60, RECONCILE_INTERVAL).max(86_400, RECONCILE_INTERVAL);
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: optionalText,
@@ -52,11 +80,12 @@ const EnvSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   STRIPE_WEBHOOK_SECRET: optionalText.pipe(webhookSecrets.optional()),
   STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(300),
-  STRIPE_SECRET_KEY: optionalText,
-  STRIPE_API_BASE: optionalText.pipe(z.url().optional()),
+  STRIPE_SECRET_KEY: optionalText.pipe(stripeSecretKey.optional()),
+  STRIPE_API_BASE: optionalText.pipe(stripeApiBase.optional()),
   STRIPE_API_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
   STRIPE_API_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
   STRIPE_PRICE_CREDITS: priceCredits.default({}),
+  RECONCILE_INTERVAL_S: optionalText.pipe(reconcileInterval.optional()),
   MAX_CREDITS_PER_PURCHASE: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000),
   E2E_TEST_MODE: flag.default(false),
   HTTP_PORT: port.default(3000),
@@ -97,6 +126,10 @@ function toConfig(env: Env) {
     credits: {
       maxPerPurchase: env.MAX_CREDITS_PER_PURCHASE,
     },
+    reconcile: {
+      /** Seconds between reconciliations against Stripe's Events API; undefined means off. */
+      intervalSeconds: env.RECONCILE_INTERVAL_S,
+    },
     e2eTestMode: env.E2E_TEST_MODE,
     http: { port: env.HTTP_PORT },
     grpc: {
@@ -132,6 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = toConfig(parsed.data);
   if (config.e2eTestMode && config.nodeEnv === 'production') {
     throw new ConfigError('E2E_TEST_MODE: refused when NODE_ENV=production (it accepts unsigned webhooks)');
+  }
+  if (config.reconcile.intervalSeconds !== undefined && !config.stripe.secretKey) {
+    throw new ConfigError('RECONCILE_INTERVAL_S: needs STRIPE_SECRET_KEY (reconciliation reads events from the Stripe API)');
   }
   if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
     throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');

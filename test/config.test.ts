@@ -54,3 +54,64 @@ describe('loadConfig', () => {
     expect(fails(env)).toContain(variable);
   });
 });
+
+describe('loadConfig: the Stripe API and reconciliation', () => {
+  it.each(['sk_test_abc123', 'sk_live_abc123', 'rk_test_abc123', 'rk_live_abc123'])('when STRIPE_SECRET_KEY is %s, then it is kept', (key) => {
+    expect(loadConfig({ STRIPE_SECRET_KEY: key }).stripe.secretKey).toBe(key);
+  });
+
+  it.each(['pk_live_publishable123', 'whsec_abc123', 'sk_abc123', 'sk_test_ with_space', 'live_key_123'])(
+    'when STRIPE_SECRET_KEY is %s, then start-up stops naming the variable and the accepted prefixes, without quoting the value',
+    (key) => {
+      const message = fails({ STRIPE_SECRET_KEY: key });
+      expect(message).toContain('STRIPE_SECRET_KEY');
+      expect(message).toContain('sk_test_, sk_live_, rk_test_ or rk_live_');
+      expect(message).not.toContain(key);
+    },
+  );
+
+  it('when STRIPE_SECRET_KEY is a bare prefix, then start-up stops naming it', () => {
+    expect(fails({ STRIPE_SECRET_KEY: 'sk_live_' })).toContain('STRIPE_SECRET_KEY');
+  });
+
+  it('when STRIPE_API_BASE is scheme, host and port, then it is kept (a trailing slash dropped); unset means Stripe', () => {
+    expect(loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe.apiBase).toBe('http://127.0.0.1:12111');
+    expect(loadConfig({ STRIPE_API_BASE: 'https://stripe-proxy.internal/' }).stripe.apiBase).toBe('https://stripe-proxy.internal');
+    expect(loadConfig({}).stripe.apiBase).toBeUndefined();
+  });
+
+  it.each([
+    ['ftp://127.0.0.1:12111', 'http:// or https://'],
+    ['127.0.0.1:12111', 'http'],
+    ['not a url', 'http(s) URL'],
+    ['http://127.0.0.1:12111/v1', 'no path, query or credentials'],
+    ['http://127.0.0.1:12111?x=1', 'no path, query or credentials'],
+    ['https://user:pass@stripe-proxy.internal', 'no path, query or credentials'],
+  ])('when STRIPE_API_BASE is %s, then start-up stops naming it (%s)', (base, why) => {
+    const message = fails({ STRIPE_API_BASE: base });
+    expect(message).toContain('STRIPE_API_BASE');
+    expect(message).toContain(why);
+  });
+
+  it('when RECONCILE_INTERVAL_S is unset or empty, then reconciliation is off', () => {
+    expect(loadConfig({}).reconcile.intervalSeconds).toBeUndefined();
+    expect(loadConfig({ RECONCILE_INTERVAL_S: ' ' }).reconcile.intervalSeconds).toBeUndefined();
+  });
+
+  it('when RECONCILE_INTERVAL_S is 60 to 86400 with a secret key, then it is the interval in seconds', () => {
+    expect(loadConfig({ RECONCILE_INTERVAL_S: '60', STRIPE_SECRET_KEY: 'rk_live_abc' }).reconcile.intervalSeconds).toBe(60);
+    expect(loadConfig({ RECONCILE_INTERVAL_S: '86400', STRIPE_SECRET_KEY: 'sk_test_abc' }).reconcile.intervalSeconds).toBe(86_400);
+  });
+
+  it.each(['59', '86401', '300.5', 'hourly', '-300'])('when RECONCILE_INTERVAL_S is %s, then start-up stops naming it', (interval) => {
+    const message = fails({ RECONCILE_INTERVAL_S: interval, STRIPE_SECRET_KEY: 'sk_test_abc' });
+    expect(message).toContain('RECONCILE_INTERVAL_S');
+    expect(message).toContain('60 to 86400');
+  });
+
+  it('when RECONCILE_INTERVAL_S is set without STRIPE_SECRET_KEY, then start-up stops naming both', () => {
+    const message = fails({ RECONCILE_INTERVAL_S: '300' });
+    expect(message).toContain('RECONCILE_INTERVAL_S');
+    expect(message).toContain('STRIPE_SECRET_KEY');
+  });
+});

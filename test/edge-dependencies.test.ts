@@ -61,7 +61,7 @@ describe('line items from the Stripe API', () => {
     expect(answer).toMatchObject({ status: 200, body: { outcome: 'applied', creditsGranted: 800 } });
     expect(await balanceOf(emailOf(session))).toBe('800');
     expect(requestsFor(session.id as string)).toEqual([
-      { method: 'GET', path: `/v1/checkout/sessions/${session.id as string}/line_items`, authorization: `Bearer ${STRIPE_KEY}` },
+      { method: 'GET', path: `/v1/checkout/sessions/${session.id as string}/line_items`, query: { limit: '100' }, authorization: `Bearer ${STRIPE_KEY}` },
     ]);
   });
 
