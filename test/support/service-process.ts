@@ -26,10 +26,23 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
+/** Which build a service process runs: the TypeScript sources through tsx, or the compiled dist/ of `npm run build`. */
+export type Build = 'source' | 'compiled';
+
+const ENTRY: Record<Build, string[]> = {
+  source: ['--import', 'tsx', 'src/main.ts'],
+  compiled: ['--enable-source-maps', 'dist/src/main.js'],
+};
+
 /** `node --import tsx src/main.ts <role>`: node itself is the service, so signals reach it, not a wrapper. */
-export function spawnService(name: string, role: 'credits' | 'edge', env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
-    cwd: REPO_ROOT,
+export function spawnService(
+  name: string,
+  role: 'credits' | 'edge',
+  env: Record<string, string>,
+  { build = 'source', cwd = REPO_ROOT }: { build?: Build; cwd?: string } = {},
+): ServiceProcess {
+  const child = spawn(process.execPath, [...ENTRY[build], role], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '1000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,6 +116,9 @@ export interface CreditsProcessOptions {
   port?: number;
   priceCredits?: Record<string, number>;
   poolMax?: number;
+  build?: Build;
+  /** More environment, e.g. NODE_ENV=production. */
+  env?: Record<string, string>;
 }
 
 /** A CreditsService process (`main.ts credits`), resolved once its health says SERVING. */
@@ -116,7 +132,8 @@ export async function startCreditsProcess(name: string, options: CreditsProcessO
     CREDITS_API_TOKEN: options.token,
     STRIPE_PRICE_CREDITS: JSON.stringify(options.priceCredits ?? { price_pack_100: 100 }),
     DB_POOL_MAX: String(options.poolMax ?? 5),
-  });
+    ...options.env,
+  }, { build: options.build });
   const url = `127.0.0.1:${port}`;
   await untilReady(service, 'health SERVING', async () => (await checkHealth(url)) === 'SERVING', 60_000);
   return { ...service, port, url };
@@ -129,7 +146,7 @@ export interface EdgeProcess extends ServiceProcess {
 /** The edge as its own process (`main.ts edge`), resolved once GET /readyz answers 200. */
 export async function startEdgeProcess(
   name: string,
-  options: { creditsUrl: string; token: string; webhookSecret: string; deadlineMs?: number },
+  options: { creditsUrl: string; token: string; webhookSecret: string; deadlineMs?: number; build?: Build; env?: Record<string, string> },
 ): Promise<EdgeProcess> {
   const port = await findFreePort();
   const service = spawnService(name, 'edge', {
@@ -138,7 +155,8 @@ export async function startEdgeProcess(
     CREDITS_API_TOKEN: options.token,
     STRIPE_WEBHOOK_SECRET: options.webhookSecret,
     CREDITS_GRPC_DEADLINE_MS: String(options.deadlineMs ?? 5_000),
-  });
+    ...options.env,
+  }, { build: options.build });
   const url = `http://127.0.0.1:${port}`;
   await untilReady(
     service,
