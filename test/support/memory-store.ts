@@ -1,0 +1,114 @@
+import { CreditsError } from '../../src/credits/errors';
+import type { Identifier } from '../../src/credits/identifiers';
+import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, UnitOfWork, UserRecord } from '../../src/credits/ports';
+
+interface StoredEvent {
+  eventId: string;
+  type: string;
+  status: EventStatus;
+  userId: string | null;
+  attempts: number;
+  outcome?: string;
+  reason?: string;
+}
+
+interface State {
+  users: UserRecord[];
+  events: Map<string, StoredEvent>;
+  ledger: (LedgerEntry & { id: string })[];
+}
+
+/**
+ * The domain's ports in memory, for unit tests of its decisions: transactions run one at a time
+ * and roll back by restoring a copy, the constraints PostgreSQL enforces are checked here too.
+ */
+export class MemoryStore implements CreditsStore {
+  state: State = { users: [], events: new Map(), ledger: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextUserId = 1;
+
+  addUser(email: string | null, balance = 0): UserRecord {
+    const user = { id: String(this.nextUserId++), uuid: crypto.randomUUID(), email, creditsBalance: String(balance), stripeCustomerId: null };
+    this.state.users.push(user);
+    return user;
+  }
+
+  readonly users = { find: (identifier: Identifier) => Promise.resolve(this.find(identifier)) };
+
+  transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const run = this.queue.then(async () => {
+      const snapshot = structuredClone({ ...this.state, events: [...this.state.events] });
+      try {
+        return await work(this.unitOfWork());
+      } catch (error) {
+        this.state = { ...snapshot, events: new Map(snapshot.events) };
+        throw error;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private find(identifier: Identifier): UserRecord | undefined {
+    const user = this.state.users.find((candidate) =>
+      identifier.kind === 'uuid'
+        ? candidate.uuid === identifier.value
+        : identifier.kind === 'legacy_id'
+          ? candidate.id === identifier.value
+          : candidate.email?.toLowerCase() === identifier.value.toLowerCase(),
+    );
+    return user && { ...user };
+  }
+
+  private user(id: string): UserRecord {
+    const user = this.state.users.find((candidate) => candidate.id === id);
+    if (!user) throw new Error(`no user ${id}`);
+    return user;
+  }
+
+  private unitOfWork(): UnitOfWork {
+    return {
+      users: {
+        find: async (identifier) => this.find(identifier),
+        findByStripeCustomer: async (customerId) => this.state.users.find((user) => user.stripeCustomerId === customerId),
+        findOrCreateByEmail: async (email) => this.find({ kind: 'email', value: email }) ?? this.addUser(email),
+        linkStripeCustomer: async (userId, customerId) => {
+          const user = this.user(userId);
+          user.stripeCustomerId ??= customerId;
+        },
+        lockBalance: async (userId) => BigInt(this.user(userId).creditsBalance),
+      },
+      events: {
+        claim: async (event) => {
+          const stored = this.state.events.get(event.id);
+          if (stored) {
+            stored.attempts++;
+            return { status: stored.status, userId: stored.userId };
+          }
+          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'processing', userId: null, attempts: 1 });
+          return { status: 'processing', userId: null };
+        },
+        finish: async (eventId, decision: EventDecision) => {
+          Object.assign(this.state.events.get(eventId)!, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.userId });
+        },
+        recordRejection: async (event, message) => {
+          const stored = this.state.events.get(event.id);
+          if (stored && (stored.status === 'completed' || stored.status === 'ignored')) return;
+          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'failed', userId: null, attempts: (stored?.attempts ?? 0) + 1, outcome: 'rejected', reason: message });
+        },
+      },
+      ledger: {
+        post: async (entry) => {
+          if (entry.checkoutSessionId && this.state.ledger.some((row) => row.checkoutSessionId === entry.checkoutSessionId)) return undefined;
+          const user = this.user(entry.userId);
+          const balance = BigInt(user.creditsBalance) + BigInt(entry.amount);
+          if (balance < 0n) throw new CreditsError('INSUFFICIENT_CREDITS', 'the balance would fall below zero');
+          user.creditsBalance = balance.toString();
+          const id = String(this.state.ledger.length + 1);
+          this.state.ledger.push({ ...entry, id });
+          return { entryId: id, user: { ...user } };
+        },
+      },
+    };
+  }
+}
