@@ -29,7 +29,7 @@ done
 psql -q "$admin_url" -c "CREATE DATABASE $db" >/dev/null
 database_url="${admin_url%/*}/$db"
 export NODE_ENV=production LOG_LEVEL=info DATABASE_URL="$database_url" \
-  CREDITS_API_TOKEN=layout-check-token-0123456789abcdef0123 STRIPE_WEBHOOK_SECRET=whsec_layout_check \
+  CREDITS_API_TOKEN=layout-check-token-0123456789abcdef0123 STRIPE_WEBHOOK_SECRET=whsec_layout_check STRIPE_LIVEMODE=false \
   GRPC_PORT=0 METRICS_PORT=0 HTTP_PORT=0 CREDITS_GRPC_URL=127.0.0.1:1
 (cd "$image" && node --enable-source-maps dist/src/cli/migrate.js >/dev/null)
 

@@ -87,6 +87,9 @@ const EnvSchema = z.object({
   STRIPE_PRICE_CREDITS: priceCredits.default({}),
   RECONCILE_INTERVAL_S: optionalText.pipe(reconcileInterval.optional()),
   MAX_CREDITS_PER_PURCHASE: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000),
+  // 2^53 - 1 at most: every balance stays exact as a JavaScript number and in JSON.
+  MAX_CREDITS_BALANCE: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(Number.MAX_SAFE_INTEGER),
+  STRIPE_LIVEMODE: optionalText.pipe(flag.optional()),
   E2E_TEST_MODE: flag.default(false),
   HTTP_PORT: port.default(3000),
   GRPC_PORT: port.default(50051),
@@ -121,10 +124,13 @@ function toConfig(env: Env) {
       apiBase: env.STRIPE_API_BASE,
       apiTimeoutMs: env.STRIPE_API_TIMEOUT_MS,
       apiMaxRetries: env.STRIPE_API_MAX_RETRIES,
-      priceCredits: env.STRIPE_PRICE_CREDITS,
     },
+    /** The domain's CreditRules, as they are passed to it. */
     credits: {
+      priceCredits: env.STRIPE_PRICE_CREDITS,
       maxPerPurchase: env.MAX_CREDITS_PER_PURCHASE,
+      maxBalance: env.MAX_CREDITS_BALANCE,
+      livemode: env.STRIPE_LIVEMODE ?? false,
     },
     reconcile: {
       /** Seconds between reconciliations against Stripe's Events API; undefined means off. */
@@ -171,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
     throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
+  }
+  if (config.nodeEnv === 'production' && parsed.data.STRIPE_LIVEMODE === undefined) {
+    throw new ConfigError('STRIPE_LIVEMODE: required when NODE_ENV=production (true credits live-mode events only, false test-mode only)');
   }
   return deepFreeze(config);
 }

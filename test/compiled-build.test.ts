@@ -16,7 +16,7 @@ const MAIN = `${ROOT}dist/src/main.js`;
 // What the production image runs (Dockerfile): compiled JavaScript, NODE_ENV=production.
 const TOKEN = 'compiled-build-token-0123456789abcdef0123';
 const SECRET = 'whsec_test_compiled_build_7c1e9a';
-const PRODUCTION = { NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: SECRET };
+const PRODUCTION = { NODE_ENV: 'production', STRIPE_LIVEMODE: 'false', STRIPE_WEBHOOK_SECRET: SECRET };
 
 // CI builds before it tests, so there the build must be present; elsewhere, `npm run build` first.
 const built = existsSync(MAIN) && statSync(MAIN).mtimeMs >= statSync(`${ROOT}src/main.ts`).mtimeMs;

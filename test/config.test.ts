@@ -20,7 +20,7 @@ describe('loadConfig', () => {
     expect(config.stripe.toleranceSeconds).toBe(300);
     expect(config.credits.maxPerPurchase).toBe(1_000_000);
     expect(config.e2eTestMode).toBe(false);
-    expect(Object.isFrozen(config.stripe.priceCredits)).toBe(true);
+    expect(Object.isFrozen(config.credits.priceCredits)).toBe(true);
   });
 
   it('when the database URL comes from a Python service, then it is normalised', () => {
@@ -50,6 +50,10 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ NODE_ENV: 'production', E2E_TEST_MODE: 'true', CREDITS_API_TOKEN: 't' }, 'E2E_TEST_MODE'],
     [{ NODE_ENV: 'production' }, 'CREDITS_API_TOKEN'],
+    [{ NODE_ENV: 'production', CREDITS_API_TOKEN: 'production-token-0123456789abcdef0123' }, 'STRIPE_LIVEMODE'],
+    [{ STRIPE_LIVEMODE: 'maybe' }, 'STRIPE_LIVEMODE'],
+    [{ MAX_CREDITS_BALANCE: '0' }, 'MAX_CREDITS_BALANCE'],
+    [{ MAX_CREDITS_BALANCE: '9007199254740992' }, 'MAX_CREDITS_BALANCE'],
   ])('when %j, then start-up stops naming %s', (env, variable) => {
     expect(fails(env)).toContain(variable);
   });

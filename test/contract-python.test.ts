@@ -36,7 +36,7 @@ describe.runIf(available)('a Python client generated from the proto', () => {
       "INSERT INTO users (email, credits_balance) VALUES ('py.client@example.com', 0) RETURNING id, uuid",
     );
     user = rows[0]!;
-    await h.sql.query("INSERT INTO credit_transactions (user_id, amount, kind, reason) VALUES ($1, 42, 'grant', 'seed')", [user.id]);
+    await h.sql.query("INSERT INTO credit_transactions (user_id, amount, kind, reason, created_by) VALUES ($1, 42, 'grant', 'seed', 'contract-test')", [user.id]);
     await h.sql.query('UPDATE users SET credits_balance = 42 WHERE id = $1', [user.id]);
   });
   afterAll(() => h?.close());

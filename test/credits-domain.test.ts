@@ -11,7 +11,7 @@ import { checkoutSession, stripeEvent, type SessionOverrides, type StripeEventTy
 
 // The domain's decisions against in-memory ports: no database, no gRPC. The same cases run on
 // PostgreSQL through the real service in credits-contract.test.ts.
-const rules = { priceCredits: { price_pack_100: 100 }, maxPerPurchase: 10_000 };
+const rules = { priceCredits: { price_pack_100: 100 }, maxPerPurchase: 10_000, maxBalance: 1_000_000, livemode: false };
 const { logger } = captureLogs();
 
 function purchase(type: StripeEventType, overrides: SessionOverrides = {}): StripeEvent {
@@ -89,7 +89,7 @@ describe('applyStripeEvent: the checkout decision', () => {
 
 describe('resolveCheckoutUser: which user a purchase credits', () => {
   const resolve = (store: MemoryStore, overrides: SessionOverrides) =>
-    store.transaction((uow) => resolveCheckoutUser(uow.users, purchase('checkout.session.completed', overrides).session!, logger));
+    store.transaction(async (uow) => (await resolveCheckoutUser(uow.users, purchase('checkout.session.completed', overrides).session!, logger)).user);
 
   it('when metadata.user_id, client_reference_id and the email each name someone, then metadata.user_id wins', async () => {
     const store = new MemoryStore();
@@ -122,8 +122,8 @@ describe('correctBalance', () => {
   it('when a revoke would take the balance below zero, then INSUFFICIENT_CREDITS and nothing is written', async () => {
     const store = new MemoryStore();
     const user = store.addUser('support@example.com', 10);
-    await expect(correctBalance(store, 'revoke', { user: user.uuid, credits: 11, reason: 'too much' })).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
+    await expect(correctBalance(store, 'revoke', { user: user.uuid, credits: 11, reason: 'too much', operator: 'support-test' })).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
     expect(store.state.ledger).toEqual([]);
-    expect(await correctBalance(store, 'revoke', { user: user.uuid, credits: 10, reason: 'all' })).toMatchObject({ balanceBefore: '10', balanceAfter: '0' });
+    expect(await correctBalance(store, 'revoke', { user: user.uuid, credits: 10, reason: 'all', operator: 'support-test' })).toMatchObject({ balanceBefore: '10', balanceAfter: '0' });
   });
 });

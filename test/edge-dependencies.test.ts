@@ -22,7 +22,7 @@ let stripe: FakeStripe;
 let edge: EdgeHarness;
 
 beforeAll(async () => {
-  h = await startCreditsHarness({ priceCredits: config.stripe.priceCredits });
+  h = await startCreditsHarness({ priceCredits: config.credits.priceCredits });
   stripe = await startFakeStripe();
   edge = await startEdge(h.address, {
     STRIPE_SECRET_KEY: STRIPE_KEY,
@@ -137,7 +137,7 @@ describe('health, readiness and metrics', () => {
       store: h.store,
       databaseAnswers: async () => true,
       logger: captureLogs().logger,
-      rules: { priceCredits: {}, maxPerPurchase: 10 },
+      rules: { priceCredits: {}, maxPerPurchase: 10, maxBalance: 1_000, livemode: false },
       apiToken: TEST_TOKEN,
       host: '127.0.0.1',
       port: 0,

@@ -17,8 +17,8 @@ describe('parseIdentifier', () => {
     ['  42 ', { kind: 'legacy_id', value: '42' }],
     ['007', { kind: 'legacy_id', value: '7' }],
     ['9223372036854775807', { kind: 'legacy_id', value: '9223372036854775807' }],
-    [' Jane.Doe+credits@Example.co.uk ', { kind: 'email', value: 'Jane.Doe+credits@Example.co.uk' }],
-    ['josé@exämple.com', { kind: 'email', value: 'josé@exämple.com' }],
+    [' Jane.Doe+credits@Example.co.uk ', { kind: 'email', value: 'Jane.Doe+credits@Example.co.uk', key: 'jane.doe+credits@example.co.uk' }],
+    ['josé@exämple.com', { kind: 'email', value: 'josé@exämple.com', key: 'josé@exämple.com' }],
   ])('reads %j', (raw, expected) => {
     expect(parseIdentifier(raw)).toEqual(expected);
   });

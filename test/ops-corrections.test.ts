@@ -35,10 +35,10 @@ describe('grant and revoke', { timeout: 90_000 }, () => {
 
   it('when support revokes, then a negative revoke row is written; below zero it is refused and nothing is written', async () => {
     const user = await insertUser(h, uniqueEmail('revoke'));
-    await correctBalance(h.store, 'grant', { user: user.uuid, credits: 30, reason: 'seed' });
-    const result = await correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'refund re_123' });
+    await correctBalance(h.store, 'grant', { user: user.uuid, credits: 30, reason: 'seed', operator: 'support-test' });
+    const result = await correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'refund re_123', operator: 'support-test' });
     expect(result).toMatchObject({ kind: 'revoke', credits: 20, balanceBefore: '30', balanceAfter: '10', user: { id: user.id, uuid: user.uuid } });
-    await expect(correctBalance(h.store, 'revoke', { user: user.id, credits: 11, reason: 'too much' })).rejects.toThrow(CreditsError);
+    await expect(correctBalance(h.store, 'revoke', { user: user.id, credits: 11, reason: 'too much', operator: 'support-test' })).rejects.toThrow(CreditsError);
     expect(await balanceOf(h, user.id)).toBe('10');
     expect((await ledger(user.id)).map((row) => [row.kind, row.amount])).toEqual([
       ['grant', '30'],
@@ -54,10 +54,10 @@ describe('grant and revoke', { timeout: 90_000 }, () => {
 
   it('when two revokes race for the last credits, then one wins and the balance never goes below zero', async () => {
     const user = await insertUser(h, uniqueEmail('race'));
-    await correctBalance(h.store, 'grant', { user: user.id, credits: 30, reason: 'seed' });
+    await correctBalance(h.store, 'grant', { user: user.id, credits: 30, reason: 'seed', operator: 'support-test' });
     const results = await Promise.allSettled([
-      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'a' }),
-      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'b' }),
+      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'a', operator: 'support-test' }),
+      correctBalance(h.store, 'revoke', { user: user.id, credits: 20, reason: 'b', operator: 'support-test' }),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(await balanceOf(h, user.id)).toBe('10');

@@ -5,6 +5,7 @@ import { createCreditsStore } from '../src/db/credits-store';
 import { initORM, type MikroORM } from '../src/db/orm';
 import { formatMigrateResult, runMigrations } from '../src/ops/migrate';
 import { verifyDatabase } from '../src/ops/verify';
+import { migrationsList } from '../migrations/index';
 import { runCli } from './support/cli';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogs } from './support/log-capture';
@@ -16,6 +17,16 @@ interface Fixture {
 }
 
 const fixtures: Fixture[] = [];
+const MIGRATIONS = migrationsList.map((migration) => migration.name);
+
+/** Rolls back every migration but the first, one at a time as `npm run migrate -- --down` does. */
+async function downToTheFirst(orm: MikroORM): Promise<void> {
+  for (;;) {
+    const result = await runMigrations(orm, 'status');
+    if (result.action !== 'status' || result.status.executed.length <= 1) return;
+    await runMigrations(orm, 'down');
+  }
+}
 
 async function emptyDatabase(): Promise<Fixture> {
   const database = await createTestDatabase();
@@ -51,33 +62,37 @@ describe('migrate', { timeout: 90_000 }, () => {
     f = await emptyDatabase();
   });
 
-  it('when the database is empty, then status lists the migration as pending and a dry run prints SQL without applying it', async () => {
+  it('when the database is empty, then status lists every migration as pending and a dry run prints SQL without applying it', async () => {
     const status = await runMigrations(f.orm, 'status');
-    expect(status).toEqual({ action: 'status', status: { executed: [], pending: ['Migration20261126000000_credits_schema'] } });
-    expect(formatMigrateResult(status)).toContain('Pending (1):\n  Migration20261126000000_credits_schema');
+    expect(status).toEqual({ action: 'status', status: { executed: [], pending: MIGRATIONS } });
+    expect(formatMigrateResult(status)).toContain(`Pending (${MIGRATIONS.length}):\n  Migration20261126000000_credits_schema`);
 
     const plan = await runMigrations(f.orm, 'up', true);
     const text = formatMigrateResult(plan);
-    expect(text).toContain('-- up: Migration20261126000000_credits_schema');
+    for (const name of MIGRATIONS) expect(text).toContain(`-- up: ${name}`);
     expect(text).toContain('CREATE TABLE stripe_events');
-    expect(text).toContain('CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key');
+    expect(text).toContain('CREATE TABLE stripe_customers');
     expect(await tables(f.sql)).toEqual([]);
   });
 
   it('when migrated up, then the schema verifies; down rolls back the last migration; up again restores it', async () => {
     const up = await runMigrations(f.orm, 'up');
-    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: ['Migration20261126000000_credits_schema'], status: { pending: [] } });
+    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: MIGRATIONS, status: { pending: [] } });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
     expect(await runMigrations(f.orm, 'up')).toMatchObject({ applied: [] });
 
+    const last = MIGRATIONS.at(-1)!;
     const downPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
-    expect(downPlan).toContain('-- down: Migration20261126000000_credits_schema');
-    expect(downPlan).toContain('DROP TABLE IF EXISTS credit_transactions');
-    expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_events', 'users']);
+    expect(downPlan).toContain(`-- down: ${last}`);
+    expect(downPlan).not.toContain('-- down: Migration20261126000000_credits_schema');
+    expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_customers', 'stripe_events', 'users']);
 
     const down = await runMigrations(f.orm, 'down');
-    expect(down).toMatchObject({ applied: ['Migration20261126000000_credits_schema'], status: { executed: [], pending: ['Migration20261126000000_credits_schema'] } });
-    // The migration's down keeps a users(id, email) table: it may have predated the service.
+    expect(down).toMatchObject({ applied: [last], status: { pending: [last] } });
+    await downToTheFirst(f.orm);
+    const first = await runMigrations(f.orm, 'down');
+    expect(first).toMatchObject({ applied: ['Migration20261126000000_credits_schema'], status: { executed: [], pending: MIGRATIONS } });
+    // The first migration's down keeps a users(id, email) table: it may have predated the service.
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);
 
@@ -88,7 +103,7 @@ describe('migrate', { timeout: 90_000 }, () => {
   it('when run as `npm run migrate` does, then --status and a usage error have the right exit codes', async () => {
     const status = await runCli('src/cli/migrate.ts', ['--status'], f.database.url);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/Executed \(1\):\n {2}Migration20261126000000_credits_schema {2}\d{4}-\d{2}-\d{2}T/);
+    expect(status.stdout).toMatch(new RegExp(`Executed \\(${MIGRATIONS.length}\\):\n {2}Migration20261126000000_credits_schema {2}\\d{4}-\\d{2}-\\d{2}T`));
     expect(status.stdout).toContain('Pending (0):\n  none');
     const wrong = await runCli('src/cli/migrate.ts', ['--down', '--status'], f.database.url);
     expect([wrong.code, wrong.stderr]).toEqual([2, 'error: use either --down or --status\nRun `npm run migrate -- --help` for usage.\n']);
@@ -119,15 +134,16 @@ describe('migrate adopting a legacy users table', () => {
     const report = await verifyDatabase(f.orm);
     expect(report.checks.filter((check) => check.status !== 'ok')).toEqual([]);
     await expect(f.sql.query('UPDATE users SET credits_balance = -1 WHERE id = 1')).rejects.toThrow(/users_credits_balance_non_negative/);
-    await expect(f.sql.query(`INSERT INTO users (email) VALUES ('FIRST@example.com')`)).rejects.toThrow(/users_email_lower_key/);
+    await expect(f.sql.query(`INSERT INTO users (email) VALUES ('FIRST@example.com')`)).rejects.toThrow(/users_email_normalized_key/);
 
     // The service works on the adopted rows: new users continue the legacy sequence, credits land on old ones.
     const store = createCreditsStore(f.orm);
-    const created = await store.transaction((uow) => uow.users.findOrCreateByEmail('new@example.com'));
+    const created = await store.transaction((uow) => uow.users.findOrCreateByEmail({ kind: 'email', value: 'new@example.com', key: 'new@example.com' }));
     expect(Number(created.id)).toBeGreaterThan(3); // the refused insert above used up one sequence value
-    await correctBalance(store, 'grant', { user: 'second@example.com', credits: 7, reason: 'adoption test' });
+    await correctBalance(store, 'grant', { user: 'second@example.com', credits: 7, reason: 'adoption test', operator: 'support-test' });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
 
+    await downToTheFirst(f.orm);
     await runMigrations(f.orm, 'down');
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);

@@ -10,7 +10,7 @@ import { balanceOf, insertUser, sendCheckout, uniqueEmail } from './support/ops-
 import { stripeId } from './support/stripe-events';
 
 let h: CreditsHarness;
-const rules = { priceCredits: {}, maxPerPurchase: 1_000_000 };
+const rules = { priceCredits: {}, maxPerPurchase: 1_000_000, maxBalance: Number.MAX_SAFE_INTEGER, livemode: false };
 
 beforeAll(async () => {
   h = await startCreditsHarness();
@@ -74,14 +74,14 @@ describe('replay', { timeout: 90_000 }, () => {
     expect((await verifyDatabase(h.orm)).ok).toBe(true);
   });
 
-  it('when a failed event is still rejected on replay, then the CLI exits 1 and explains the missing line items', async () => {
+  it('when a failed event is still rejected on replay, then the CLI exits 1 and explains what credits_unknown needs', async () => {
     await clearFailures();
     const noCredits = await sendCheckout(h, { email: uniqueEmail('priced'), metadata: {} });
     expect(noCredits.response.reason).toBe('credits_unknown');
     const run = await cli(['replay', '--failed'], h.database.url);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('Replayed: 1 event(s): rejected 1');
-    expect(run.stdout).toContain('stored payloads carry no line items');
+    expect(run.stdout).toContain('no line item has a price in STRIPE_PRICE_CREDITS');
     expect(await eventRow(noCredits.eventId)).toMatchObject({ status: 'failed', attempts: 2 });
   });
 

@@ -15,8 +15,8 @@ beforeAll(async () => {
   await sendCheckout(h, { email: uniqueEmail('stats-c'), payment_status: 'unpaid' });
   await sendCheckout(h, { mode: 'setup' });
   await insertUser(h, uniqueEmail('stats-empty'));
-  await correctBalance(h.store, 'grant', { user: first.response.user!.id, credits: 10, reason: 'goodwill' });
-  await correctBalance(h.store, 'revoke', { user: first.response.user!.id, credits: 5, reason: 'correction' });
+  await correctBalance(h.store, 'grant', { user: first.response.user!.id, credits: 10, reason: 'goodwill', operator: 'support-test' });
+  await correctBalance(h.store, 'revoke', { user: first.response.user!.id, credits: 5, reason: 'correction', operator: 'support-test' });
   // An old purchase, outside a 24h window.
   const old = await sendCheckout(h, { email: uniqueEmail('stats-old'), metadata: { credits: '1000' } });
   await h.sql.query(`UPDATE credit_transactions SET created_at = now() - interval '3 days' WHERE checkout_session_id = $1`, [old.sessionId]);

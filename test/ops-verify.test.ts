@@ -17,7 +17,7 @@ beforeAll(async () => {
   await sendCheckout(h, { email: null, client_reference_id: buyer.uuid, metadata: { credits: '250' } });
   await sendCheckout(h, { email: null, customer_email: null, client_reference_id: null });
   await sendCheckout(h, { mode: 'subscription' });
-  await correctBalance(h.store, 'grant', { user: buyer.uuid, credits: 5, reason: 'seed' });
+  await correctBalance(h.store, 'grant', { user: buyer.uuid, credits: 5, reason: 'seed', operator: 'support-test' });
 });
 afterAll(() => h?.close());
 
@@ -48,6 +48,8 @@ describe('verify', { timeout: 90_000 }, () => {
       'invariant.balance_non_negative',
       'invariant.session_credited_once',
       'invariant.applied_event_has_ledger',
+      'invariant.purchase_has_applied_event',
+      'invariant.correction_has_operator',
       'invariant.nothing_stuck_processing',
     ]);
 
@@ -90,7 +92,8 @@ describe('verify', { timeout: 90_000 }, () => {
         const check = report.checks.find((c) => c.id === 'invariant.nothing_stuck_processing')!;
         expect(check.count).toBe(1);
         expect(check.problems[0]).toContain(stuck);
-        const run = await cli(['verify', '--json'], h.database.url);
+        // The CLI starts seconds later on a busy machine: a wider bound keeps the fresh event fresh.
+        const run = await cli(['verify', '--json', '--stuck-after', '600'], h.database.url);
         expect(run.code).toBe(1);
         expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, problemCount: 1 });
       },
@@ -128,7 +131,7 @@ describe('verify', { timeout: 90_000 }, () => {
         'ALTER TABLE credit_transactions ADD CONSTRAINT credit_transactions_checkout_session_id_key UNIQUE (checkout_session_id)',
       ],
       (report) => {
-        expect(problems(report)).toEqual(['schema.constraints', 'invariant.session_credited_once']);
+        expect(problems(report)).toEqual(['schema.constraints', 'invariant.session_credited_once', 'invariant.purchase_has_applied_event']);
         expect(report.checks.find((c) => c.id === 'invariant.session_credited_once')!.problems).toEqual([
           `checkout session ${session}: 2 purchase rows`,
         ]);
@@ -141,7 +144,7 @@ describe('verify', { timeout: 90_000 }, () => {
     await whileBroken(
       [
         'ALTER TABLE users DROP CONSTRAINT users_credits_balance_non_negative',
-        `INSERT INTO credit_transactions (user_id, amount, kind, reason) VALUES (${user.id}, -3, 'revoke', 'test')`,
+        `INSERT INTO credit_transactions (user_id, amount, kind, reason, created_by) VALUES (${user.id}, -3, 'revoke', 'test', 'support-test')`,
         `UPDATE users SET credits_balance = -3 WHERE id = ${user.id}`,
       ],
       [
@@ -158,21 +161,56 @@ describe('verify', { timeout: 90_000 }, () => {
 
   it('when an index is missing or a migration is pending, then the schema checks report it', async () => {
     await whileBroken(
-      ['DROP INDEX users_stripe_customer_id_idx', `UPDATE mikro_orm_migrations SET name = name || '_hidden'`],
+      ['DROP INDEX stripe_customers_user_id_idx', `UPDATE mikro_orm_migrations SET name = name || '_hidden'`],
       [
-        'CREATE INDEX users_stripe_customer_id_idx ON users (stripe_customer_id) WHERE stripe_customer_id IS NOT NULL',
+        'CREATE INDEX stripe_customers_user_id_idx ON stripe_customers (user_id)',
         `UPDATE mikro_orm_migrations SET name = replace(name, '_hidden', '')`,
       ],
       (report) => {
         expect(problems(report)).toEqual(['schema.indexes', 'schema.migrations']);
         const migrations = report.checks.find((c) => c.id === 'schema.migrations')!;
-        expect(migrations.problems).toEqual([
-          'migration Migration20261126000000_credits_schema is pending: run `npm run migrate`',
+        expect(migrations.problems).toContain('migration Migration20261126000000_credits_schema is pending: run `npm run migrate`');
+        expect(migrations.problems).toContain(
           'migration Migration20261126000000_credits_schema_hidden was executed but is not in this code (newer code rolled back?)',
-        ]);
+        );
       },
     );
     expect((await verifyDatabase(h.orm)).ok).toBe(true);
+  });
+
+  it('when a purchase row has no applied Stripe event behind it (forged), then it is reported by its row and user', async () => {
+    const user = await insertUser(h, uniqueEmail('forged'));
+    await whileBroken(
+      [
+        `INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES (${user.id}, 1000, 'purchase', '${stripeId('cs')}', '${stripeId('evt')}')`,
+        `UPDATE users SET credits_balance = credits_balance + 1000 WHERE id = ${user.id}`,
+      ],
+      [`DELETE FROM credit_transactions WHERE user_id = ${user.id}`, `UPDATE users SET credits_balance = 0 WHERE id = ${user.id}`],
+      async (report) => {
+        expect(problems(report)).toEqual(['invariant.purchase_has_applied_event']);
+        expect(report.checks.find((c) => c.id === 'invariant.purchase_has_applied_event')!.problems[0]).toContain(`(user ${user.id})`);
+        expect((await cli(['verify'], h.database.url)).code).toBe(1);
+      },
+    );
+  });
+
+  it('when a manual grant names no operator (its check dropped), then both are reported', async () => {
+    const user = await insertUser(h, uniqueEmail('anonymous'));
+    await whileBroken(
+      [
+        'ALTER TABLE credit_transactions DROP CONSTRAINT credit_transactions_correction_has_operator',
+        `INSERT INTO credit_transactions (user_id, amount, kind, reason) VALUES (${user.id}, 5, 'grant', 'who?')`,
+        `UPDATE users SET credits_balance = credits_balance + 5 WHERE id = ${user.id}`,
+      ],
+      [
+        `DELETE FROM credit_transactions WHERE user_id = ${user.id}`,
+        `UPDATE users SET credits_balance = 0 WHERE id = ${user.id}`,
+        `ALTER TABLE credit_transactions ADD CONSTRAINT credit_transactions_correction_has_operator CHECK (kind NOT IN ('grant', 'revoke') OR created_by IS NOT NULL)`,
+      ],
+      (report) => {
+        expect(problems(report)).toEqual(['schema.constraints', 'invariant.correction_has_operator']);
+      },
+    );
   });
 
   it('when the command line is wrong, then it exits 2 with a hint, and --help exits 0', async () => {

@@ -20,7 +20,7 @@ import { createBenchDatabase, findPostmasterPid, openBenchServer } from '../supp
 
 const COUNT = Number(process.argv[2] ?? 1500);
 const logger = createLogger({ level: 'warn' });
-const rules = { priceCredits: {}, maxPerPurchase: 1_000_000 };
+const rules = { priceCredits: {}, maxPerPurchase: 1_000_000, maxBalance: Number.MAX_SAFE_INTEGER, livemode: false };
 
 function makeEvents(count: number, tag: string) {
   return Array.from({ length: count }, (_, index) => {

@@ -43,7 +43,7 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
       onCallFinished: metrics.onCallFinished,
       onCheckoutResult: metrics.onCheckoutResult,
       logger,
-      rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
+      rules: config.credits,
       apiToken: config.grpc.apiToken,
       host: config.grpc.host,
       port: config.grpc.port,

@@ -6,6 +6,7 @@ import { createStripeLineItemFetcher } from '../edge/line-items.js';
 import { createEdgeMetrics } from '../edge/metrics.js';
 import { resolveWebhookSecrets } from '../edge/webhook-secrets.js';
 import type { Logger } from '../logger.js';
+import { stripeApiFromConfig } from '../stripe-api/client.js';
 
 export interface EdgeRuntime {
   port: number;
@@ -29,15 +30,8 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
     deadlineMs: config.grpc.deadlineMs,
     onCallFinished: (method, code, seconds) => metrics.grpcDuration.observe({ method, code }, seconds),
   });
-  const { secretKey } = config.stripe;
-  const lineItems = secretKey
-    ? createStripeLineItemFetcher({
-        secretKey,
-        apiBase: config.stripe.apiBase,
-        timeoutMs: config.stripe.apiTimeoutMs,
-        maxRetries: config.stripe.apiMaxRetries,
-      })
-    : undefined;
+  const stripeApi = stripeApiFromConfig(config.stripe);
+  const lineItems = stripeApi && createStripeLineItemFetcher(stripeApi);
   try {
     const app = createEdgeApp({ config, webhookSecrets, logger, credits, lineItems, metrics });
     const http = await listenHttp(app, { port: config.http.port });

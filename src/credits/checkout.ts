@@ -4,13 +4,15 @@ import type { Logger } from '../logger.js';
 import { resolveCheckoutUser } from './checkout-user.js';
 import { purchaseCredits, type CreditRules } from './credit-rules.js';
 import { CheckoutRejected, CreditsError } from './errors.js';
-import type { CreditsStore, EventStatus, UnitOfWork, UserRecord } from './ports.js';
+import type { CreditsStore, CustomerLink, EventStatus, UnitOfWork, UserRecord } from './ports.js';
 
 export interface CheckoutResult {
   outcome: CheckoutOutcome;
   user?: UserRecord;
   creditsGranted: number;
   reason: string;
+  /** What linking the session's Stripe customer did, when the buyer's email resolved the user. */
+  customerLink?: CustomerLink;
 }
 
 interface Decision extends CheckoutResult {
@@ -22,14 +24,24 @@ const CONFLICT_RETRIES = 3;
 /** One credit per Checkout Session: the ledger's unique key decides, even between concurrent events. */
 async function grantPurchaseCredits(uow: UnitOfWork, event: StripeEvent, session: CheckoutSession, rules: CreditRules, logger: Logger): Promise<Decision> {
   const credits = purchaseCredits(event.lineItems, session.metadata, rules);
-  const user = await resolveCheckoutUser(uow.users, session, logger);
+  const { user, customerLink } = await resolveCheckoutUser(uow.users, session, logger);
+  const balance = await uow.users.lockBalance(user.id);
+  if (balance + BigInt(credits) > BigInt(rules.maxBalance)) {
+    throw new CheckoutRejected('balance_limit', `the balance would pass MAX_CREDITS_BALANCE (${rules.maxBalance})`);
+  }
   const posted = await uow.ledger.post({ userId: user.id, kind: 'purchase', amount: credits, checkoutSessionId: session.id, stripeEventId: event.id });
-  if (!posted) return { status: 'completed', outcome: 'duplicate', user, creditsGranted: 0, reason: 'checkout_session_already_credited' };
-  return { status: 'completed', outcome: 'applied', user: posted.user, creditsGranted: credits, reason: '' };
+  if (!posted) return { status: 'completed', outcome: 'duplicate', user, creditsGranted: 0, reason: 'checkout_session_already_credited', customerLink };
+  return { status: 'completed', outcome: 'applied', user: posted.user, creditsGranted: credits, reason: '', customerLink };
+}
+
+/** Test-mode events never credit a live deployment, nor live events a test one. */
+function livemodeMatches(event: StripeEvent, rules: CreditRules): boolean {
+  return rules.livemode ? event.livemode === true : event.livemode !== true;
 }
 
 /** What an event means for the books, decided from the event alone before anything is written. */
-function decide(event: StripeEvent): Omit<Decision, 'creditsGranted'> | 'credit' {
+function decide(event: StripeEvent, rules: CreditRules): Omit<Decision, 'creditsGranted'> | 'credit' {
+  if (!livemodeMatches(event, rules)) return { status: 'ignored', outcome: 'ignored', reason: 'livemode_mismatch' };
   const session = event.session;
   if (!isCheckoutEventType(event.type) || !session) return { status: 'ignored', outcome: 'ignored', reason: 'event_type_not_handled' };
   if (session.mode !== 'payment') return { status: 'ignored', outcome: 'ignored', reason: `mode_${session.mode || 'missing'}` };
@@ -49,10 +61,12 @@ async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: Cr
     const user = claimed.userId ? await uow.users.find({ kind: 'legacy_id', value: claimed.userId }) : undefined;
     return { outcome: 'duplicate', user, creditsGranted: 0, reason: 'event_already_processed' };
   }
-  // 'pending' and 'failed' events are decided afresh: a redelivery or a replay may now succeed.
-  const decided = decide(event);
+  // 'pending' and 'failed' events are decided afresh: a redelivery or a replay may now succeed,
+  // from the same inputs: the line items stored with the event's first delivery that had any.
+  const inputs = { ...event, lineItems: claimed.lineItems ?? event.lineItems };
+  const decided = decide(inputs, rules);
   const decision =
-    decided === 'credit' ? await grantPurchaseCredits(uow, event, event.session!, rules, logger) : { ...decided, creditsGranted: 0 };
+    decided === 'credit' ? await grantPurchaseCredits(uow, inputs, inputs.session!, rules, logger) : { ...decided, creditsGranted: 0 };
   await uow.events.finish(event.id, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.user?.id ?? null });
   const { status: _status, ...result } = decision;
   return result;

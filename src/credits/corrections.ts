@@ -7,6 +7,8 @@ export interface CorrectionRequest {
   user: string;
   credits: number;
   reason: string;
+  /** Who made the correction; stored on the ledger row. */
+  operator: string;
 }
 
 export interface CorrectionResult {
@@ -17,13 +19,16 @@ export interface CorrectionResult {
   balanceAfter: string;
   ledgerEntryId: string;
   reason: string;
+  operator: string;
 }
 
 export const MAX_REASON_LENGTH = 500;
+export const MAX_OPERATOR_LENGTH = 100;
 
-function assertValid({ credits, reason }: CorrectionRequest): void {
+function assertValid({ credits, reason, operator }: CorrectionRequest): void {
   if (!Number.isSafeInteger(credits) || credits < 1) throw new RangeError('credits must be a positive integer');
   if (reason.trim() === '' || reason.length > MAX_REASON_LENGTH) throw new RangeError(`reason must be 1..${MAX_REASON_LENGTH} characters`);
+  if (operator.trim() === '' || operator.length > MAX_OPERATOR_LENGTH) throw new RangeError(`operator must be 1..${MAX_OPERATOR_LENGTH} characters`);
 }
 
 /**
@@ -34,6 +39,7 @@ export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revok
   assertValid(request);
   const amount = kind === 'grant' ? request.credits : -request.credits;
   const reason = request.reason.trim();
+  const operator = request.operator.trim();
   return store.transaction(async (uow) => {
     const { user } = await resolveUser(uow.users, request.user);
     const before = await uow.users.lockBalance(user.id);
@@ -43,7 +49,7 @@ export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revok
         `revoke refused: user ${user.id} (${user.uuid}) has ${before} credits, fewer than ${request.credits}; nothing was written`,
       );
     }
-    const posted = await uow.ledger.post({ userId: user.id, kind, amount, reason });
+    const posted = await uow.ledger.post({ userId: user.id, kind, amount, reason, createdBy: operator });
     if (!posted) throw new Error('a correction has no unique reference, so it cannot be a duplicate');
     return {
       kind,
@@ -53,6 +59,7 @@ export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revok
       balanceAfter: posted.user.creditsBalance,
       ledgerEntryId: posted.entryId,
       reason,
+      operator,
     };
   });
 }

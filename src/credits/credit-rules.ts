@@ -4,12 +4,18 @@ import { CheckoutRejected } from './errors.js';
 export interface CreditRules {
   priceCredits: Readonly<Record<string, number>>;
   maxPerPurchase: number;
+  /** No purchase takes a balance above this (MAX_CREDITS_BALANCE). */
+  maxBalance: number;
+  /** Which Stripe mode this deployment credits (STRIPE_LIVEMODE); events of the other are ignored. */
+  livemode: boolean;
 }
+
+type PriceRules = Pick<CreditRules, 'priceCredits' | 'maxPerPurchase'>;
 
 const METADATA_KEYS = ['credits', 'credit_amount', 'credits_to_add'] as const;
 const POSITIVE_INTEGER = /^[1-9][0-9]*$/;
 
-function creditsFromLineItems(items: readonly LineItem[], rules: CreditRules): number | undefined {
+function creditsFromLineItems(items: readonly LineItem[], rules: PriceRules): number | undefined {
   if (items.length === 0) return undefined;
   let total = 0;
   for (const item of items) {
@@ -38,7 +44,7 @@ function creditsFromMetadata(metadata: Readonly<Record<string, string>>): number
 export function purchaseCredits(
   lineItems: readonly LineItem[],
   metadata: Readonly<Record<string, string>>,
-  rules: CreditRules,
+  rules: PriceRules,
 ): number {
   const credits = creditsFromLineItems(lineItems, rules) ?? creditsFromMetadata(metadata);
   if (credits === undefined) {

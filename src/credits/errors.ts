@@ -19,7 +19,7 @@ export class CreditsError extends Error {
 }
 
 /** Reasons a purchase cannot be credited as sent; stored with the failed event and replayable. */
-export type RejectionReason = 'user_unresolved' | 'credits_unknown' | 'credits_invalid' | 'session_missing';
+export type RejectionReason = 'user_unresolved' | 'credits_unknown' | 'credits_invalid' | 'balance_limit' | 'line_items_unknown';
 
 export class CheckoutRejected extends Error {
   override name = 'CheckoutRejected';

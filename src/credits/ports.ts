@@ -1,5 +1,7 @@
-import type { StripeEvent } from '../contract/stripe-event.js';
+import type { LineItem, StripeEvent } from '../contract/stripe-event.js';
 import type { Identifier } from './identifiers.js';
+
+export type EmailIdentifier = Extract<Identifier, { kind: 'email' }>;
 
 /**
  * What the domain needs from storage. db/ implements these on PostgreSQL through MikroORM; the
@@ -14,16 +16,18 @@ export interface UserRecord {
   email: string | null;
   /** Credits owned: the sum of the user's ledger rows, as a decimal string. */
   creditsBalance: string;
-  stripeCustomerId: string | null;
 }
+
+/** What became of linking a Stripe customer to a user: a customer belongs to one user, ever. */
+export type CustomerLink = 'linked' | 'already_linked' | 'linked_to_another_user';
 
 export interface UserRepository {
   find(identifier: Identifier): Promise<UserRecord | undefined>;
   findByStripeCustomer(customerId: string): Promise<UserRecord | undefined>;
   /** Race-safe: two transactions creating one email end with one user. */
-  findOrCreateByEmail(email: string): Promise<UserRecord>;
-  /** Remembers the Stripe customer of a user who has none yet; a user's first customer id sticks. */
-  linkStripeCustomer(userId: string, customerId: string): Promise<void>;
+  findOrCreateByEmail(email: EmailIdentifier): Promise<UserRecord>;
+  /** Links the Stripe customer to the user unless it belongs to someone already; never moves a link. */
+  linkStripeCustomer(userId: string, customerId: string): Promise<CustomerLink>;
   /** Locks the user's row until the transaction ends and returns the balance it holds. */
   lockBalance(userId: string): Promise<bigint>;
 }
@@ -35,6 +39,8 @@ export interface ClaimedEvent {
   /** The status the event had before this delivery ('processing' when it is new). */
   status: EventStatus;
   userId: string | null;
+  /** The line items stored with the event (the first delivery's that had any), or null. */
+  lineItems: LineItem[] | null;
 }
 
 export interface EventDecision {
@@ -45,7 +51,10 @@ export interface EventDecision {
 }
 
 export interface StripeEventRepository {
-  /** Inserts the event as processing, or counts another attempt and locks the stored row. */
+  /**
+   * Inserts the event as processing with its line items, or counts another attempt and locks the
+   * stored row (keeping the line items stored first, adding them if it had none).
+   */
   claim(event: StripeEvent): Promise<ClaimedEvent>;
   finish(eventId: string, decision: EventDecision): Promise<void>;
   /** Stores the event as failed/rejected unless it was completed or ignored meanwhile. */
@@ -64,6 +73,8 @@ export interface LedgerEntry {
   checkoutSessionId?: string;
   stripeEventId?: string;
   reason?: string;
+  /** Who wrote it: the operator of a manual correction. */
+  createdBy?: string;
 }
 
 export interface LedgerPosting {

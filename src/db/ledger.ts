@@ -14,13 +14,13 @@ export function ledger(em: EntityManager): Ledger {
       const [row] = await sql<(UserRow & { entry_id: string })[]>(
         em,
         `WITH entry AS (
-           INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id, reason)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id, user_id, amount
+           INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id, reason, created_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id, user_id, amount
          )
          UPDATE users SET credits_balance = users.credits_balance + entry.amount, updated_at = now()
          FROM entry WHERE users.id = entry.user_id
          RETURNING ${QUALIFIED_USER_COLUMNS}, entry.id AS entry_id`,
-        [entry.userId, entry.amount, entry.kind, entry.checkoutSessionId ?? null, entry.stripeEventId ?? null, entry.reason ?? null],
+        [entry.userId, entry.amount, entry.kind, entry.checkoutSessionId ?? null, entry.stripeEventId ?? null, entry.reason ?? null, entry.createdBy ?? null],
       );
       return row && { entryId: String(row.entry_id), user: toUserRecord(row) };
     },

@@ -8,28 +8,24 @@ export interface UserRow {
   uuid: string;
   email: string | null;
   credits_balance: string;
-  stripe_customer_id: string | null;
 }
 
-const COLUMN_NAMES = ['id', 'uuid', 'email', 'credits_balance', 'stripe_customer_id'];
+const COLUMN_NAMES = ['id', 'uuid', 'email', 'credits_balance'];
 const COLUMNS = COLUMN_NAMES.join(', ');
 /** The same columns, for statements that join users with another relation. */
 export const QUALIFIED_USER_COLUMNS = COLUMN_NAMES.map((column) => `users.${column}`).join(', ');
 
+// Emails are compared by the application's normalization (credits/identifiers.ts), on a unique index.
 const WHERE_BY_KIND: Record<Identifier['kind'], string> = {
   uuid: 'uuid = ?',
   legacy_id: 'id = ?',
-  email: 'lower(email) = lower(?)',
+  email: 'email_normalized = ?',
 };
 
+const lookupValue = (identifier: Identifier): string => (identifier.kind === 'email' ? identifier.key : identifier.value);
+
 export function toUserRecord(row: UserRow): UserRecord {
-  return {
-    id: String(row.id),
-    uuid: row.uuid,
-    email: row.email,
-    creditsBalance: String(row.credits_balance),
-    stripeCustomerId: row.stripe_customer_id,
-  };
+  return { id: String(row.id), uuid: row.uuid, email: row.email, creditsBalance: String(row.credits_balance) };
 }
 
 /** Users on PostgreSQL, inside `em`'s unit of work when it has one open. */
@@ -39,20 +35,36 @@ export function userRepository(em: EntityManager): UserRepository {
     return rows[0] && toUserRecord(rows[0]);
   };
   return {
-    find: (identifier) => selectOne(WHERE_BY_KIND[identifier.kind], identifier.value),
-    findByStripeCustomer: (customerId) => selectOne('stripe_customer_id = ? ORDER BY id', customerId),
+    find: (identifier) => selectOne(WHERE_BY_KIND[identifier.kind], lookupValue(identifier)),
+    findByStripeCustomer: (customerId) =>
+      selectOne('id = (SELECT user_id FROM stripe_customers WHERE customer_id = ?)', customerId),
     async findOrCreateByEmail(email) {
-      const existing = await selectOne(WHERE_BY_KIND.email, email);
+      const existing = await selectOne(WHERE_BY_KIND.email, email.key);
       if (existing) return existing;
       // The loser of a race waits on the unique index, then reads the winner's row.
-      const inserted = await sql<UserRow[]>(em, `INSERT INTO users (email) VALUES (?) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${COLUMNS}`, [email]);
+      const inserted = await sql<UserRow[]>(
+        em,
+        `INSERT INTO users (email, email_normalized) VALUES (?, ?) ON CONFLICT (email_normalized) DO NOTHING RETURNING ${COLUMNS}`,
+        [email.value, email.key],
+      );
       if (inserted[0]) return toUserRecord(inserted[0]);
-      const winner = await selectOne(WHERE_BY_KIND.email, email);
+      const winner = await selectOne(WHERE_BY_KIND.email, email.key);
       if (!winner) throw new Error('user vanished between conflict and read');
       return winner;
     },
     async linkStripeCustomer(userId, customerId) {
-      await sql(em, 'UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
+      // The primary key decides between racing links: the first one stays, the others see it.
+      const [row] = await sql<{ user_id: string; inserted: boolean }[]>(
+        em,
+        `WITH link AS (
+           INSERT INTO stripe_customers (customer_id, user_id) VALUES (?, ?) ON CONFLICT (customer_id) DO NOTHING RETURNING user_id
+         )
+         SELECT user_id, true AS inserted FROM link
+         UNION ALL SELECT user_id, false FROM stripe_customers WHERE customer_id = ? AND NOT EXISTS (SELECT 1 FROM link)`,
+        [customerId, userId, customerId],
+      );
+      if (row?.inserted) return 'linked';
+      return String(row?.user_id) === userId ? 'already_linked' : 'linked_to_another_user';
     },
     async lockBalance(userId) {
       const [row] = await sql<{ credits_balance: string }[]>(em, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [userId]);

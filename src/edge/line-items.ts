@@ -1,18 +1,14 @@
 import type { LineItem } from '../contract/stripe-event.js';
 import type { Logger } from '../logger.js';
-import { createStripeApi, type StripeApiOptions } from '../stripe-api/client.js';
+import { creditableLineItems, type StripeApi } from '../stripe-api/client.js';
 import { StripeApiError } from '../stripe-api/errors.js';
 import { WebhookError } from './errors.js';
-
-export type { StripeApiOptions };
 
 /** The priced lines of a Checkout Session; [] when they cannot be trusted to be complete. */
 export type LineItemFetcher = (sessionId: string, logger: Logger) => Promise<LineItem[]>;
 
 /** Line items through src/stripe-api: bounded time per request, retries with backoff on network errors, 409, 429 and 5xx. */
-export function createStripeLineItemFetcher(options: StripeApiOptions): LineItemFetcher {
-  const stripe = createStripeApi(options);
-
+export function createStripeLineItemFetcher(stripe: StripeApi): LineItemFetcher {
   return async (sessionId, logger) => {
     let listed: Awaited<ReturnType<typeof stripe.listLineItems>>;
     try {
@@ -28,6 +24,6 @@ export function createStripeLineItemFetcher(options: StripeApiOptions): LineItem
       logger.warn({ lines: listed.items.length }, 'Stripe API: line items incomplete, not sent');
       return [];
     }
-    return listed.items;
+    return creditableLineItems(listed);
   };
 }

@@ -42,6 +42,11 @@ export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefin
     labelNames: ['outcome'] as const,
     registers,
   });
+  const linkConflicts = new Counter({
+    name: 'credits_customer_link_conflicts_total',
+    help: 'Purchases whose Stripe customer was already linked to another user than the one the email resolved (link left unchanged; look at the warning log)',
+    registers,
+  });
   const granted = new Counter({
     name: 'credits_granted_total',
     help: 'Credits added to balances by purchases applied through ApplyCheckout',
@@ -84,6 +89,7 @@ export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefin
     onCheckoutResult(result) {
       outcomes.inc({ outcome: result.outcome });
       if (result.outcome === 'applied') granted.inc(result.creditsGranted);
+      if (result.customerLink === 'linked_to_another_user') linkConflicts.inc();
     },
   };
 }

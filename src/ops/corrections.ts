@@ -5,6 +5,6 @@ export function formatCorrection(result: CorrectionResult): string {
   return [
     `${verb} ${result.credits} credits ${result.kind === 'grant' ? 'to' : 'from'} user ${result.user.id} (${result.user.uuid})`,
     `  balance: ${result.balanceBefore} -> ${result.balanceAfter}`,
-    `  ledger entry: ${result.ledgerEntryId} (${result.kind}), reason: ${result.reason}`,
+    `  ledger entry: ${result.ledgerEntryId} (${result.kind}) by ${result.operator}, reason: ${result.reason}`,
   ].join('\n');
 }

@@ -17,8 +17,8 @@ export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
     id: { types: ['bigint', 'integer'], notNull: true },
     uuid: { types: ['uuid'], notNull: true },
     email: { types: ['text', 'character varying'] },
+    email_normalized: { types: ['text'] },
     credits_balance: { types: ['bigint'], notNull: true },
-    stripe_customer_id: { types: ['text'] },
     created_at: { types: TIMESTAMPTZ, notNull: true },
     updated_at: { types: TIMESTAMPTZ, notNull: true },
   },
@@ -33,6 +33,7 @@ export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
     checkout_session_id: { types: ['text'] },
     user_id: { types: ['bigint'] },
     payload: { types: ['jsonb'], notNull: true },
+    line_items: { types: ['jsonb'] },
     received_at: { types: TIMESTAMPTZ, notNull: true },
     processed_at: { types: TIMESTAMPTZ },
   },
@@ -44,6 +45,12 @@ export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
     checkout_session_id: { types: ['text'] },
     stripe_event_id: { types: ['text'] },
     reason: { types: ['text'] },
+    created_by: { types: ['text'] },
+    created_at: { types: TIMESTAMPTZ, notNull: true },
+  },
+  stripe_customers: {
+    customer_id: { types: ['text'], notNull: true },
+    user_id: { types: ['bigint'], notNull: true },
     created_at: { types: TIMESTAMPTZ, notNull: true },
   },
 };
@@ -72,6 +79,9 @@ export const EXPECTED_CONSTRAINTS: readonly ExpectedConstraint[] = [
   { table: 'credit_transactions', type: 'c', name: 'credit_transactions_amount_sign', why: 'purchases and grants add, revokes take' },
   { table: 'credit_transactions', type: 'c', name: 'credit_transactions_purchase_has_session', why: 'a purchase names its session' },
   { table: 'credit_transactions', type: 'f', columns: ['user_id'], references: 'users', why: 'ledger rows belong to users' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_correction_has_operator', why: 'a manual correction names its operator' },
+  { table: 'stripe_customers', type: 'p', columns: ['customer_id'], why: 'a Stripe customer belongs to one user' },
+  { table: 'stripe_customers', type: 'f', columns: ['user_id'], references: 'users', why: 'customer links belong to users' },
 ];
 
 export interface ExpectedIndex {
@@ -84,9 +94,8 @@ export interface ExpectedIndex {
 
 export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
   { name: 'users_uuid_key', table: 'users', unique: true, definition: ['(uuid)'] },
-  // An adopted legacy varchar email column is indexed through a cast to text.
-  { name: 'users_email_lower_key', table: 'users', unique: true, definition: ['(lower(email))', '(lower((email)::text))'] },
-  { name: 'users_stripe_customer_id_idx', table: 'users', unique: false, definition: ['(stripe_customer_id)'] },
+  { name: 'users_email_normalized_key', table: 'users', unique: true, definition: ['(email_normalized)'] },
+  { name: 'stripe_customers_user_id_idx', table: 'stripe_customers', unique: false, definition: ['(user_id)'] },
   { name: 'stripe_events_status_received_at_idx', table: 'stripe_events', unique: false, definition: ['(status, received_at)'] },
   { name: 'stripe_events_checkout_session_id_idx', table: 'stripe_events', unique: false, definition: ['(checkout_session_id)'] },
   { name: 'credit_transactions_user_id_idx', table: 'credit_transactions', unique: false, definition: ['(user_id)'] },

@@ -1,5 +1,5 @@
 import type { CheckoutOutcome } from '../contract/outcomes.js';
-import { decodeStripeEvent, StripeEventInvalid, type StripeEvent } from '../contract/stripe-event.js';
+import { decodeStripeEvent, sessionAboutToBeCredited, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
 import { applyStripeEvent } from '../credits/checkout.js';
 import { purchaseCredits, type CreditRules } from '../credits/credit-rules.js';
 import { CheckoutRejected, CreditsError } from '../credits/errors.js';
@@ -7,9 +7,10 @@ import type { CreditsStore } from '../credits/ports.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Logger } from '../logger.js';
+import { sql } from '../db/sql.js';
+import { StripeApiError } from '../stripe-api/errors.js';
 import { OperationRefused } from './errors.js';
 import { table } from './text-table.js';
-import { sql } from '../db/sql.js';
 
 export type ReplaySelection = { eventId: string } | { failed: true; since?: Date };
 
@@ -21,10 +22,15 @@ export interface StoredEvent {
   errorMessage: string | null;
   receivedAt: string;
   payload: unknown;
+  /** The line items stored with the event, when they were fetched for it. */
+  lineItems: LineItem[] | null;
 }
 
-/** `would_replay` in a dry run; `error` when the event could not be processed at all. */
-export type ReplayOutcome = CheckoutOutcome | 'would_replay' | 'error';
+/**
+ * `would_replay` in a dry run; `refused` when replaying could credit differently from the
+ * webhook (its inputs are not all stored); `error` when the event could not be processed at all.
+ */
+export type ReplayOutcome = CheckoutOutcome | 'would_replay' | 'refused' | 'error';
 
 export interface ReplayItem {
   eventId: string;
@@ -48,6 +54,8 @@ export interface ReplayOptions {
   logger: Logger;
   dryRun?: boolean;
   onProgress?: (done: number, total: number, item: ReplayItem) => void;
+  /** Fetches a session's line items as the edge does, for events stored without them (STRIPE_SECRET_KEY set). */
+  fetchLineItems?: (sessionId: string) => Promise<LineItem[]>;
 }
 
 interface StoredRow {
@@ -58,10 +66,11 @@ interface StoredRow {
   error_message: string | null;
   received_at: Date;
   payload: unknown;
+  line_items: LineItem[] | null;
 }
 
 export async function findStoredEvents(em: EntityManager, selection: ReplaySelection): Promise<StoredEvent[]> {
-  const columns = 'event_id, event_type, status, attempts, error_message, received_at, payload';
+  const columns = 'event_id, event_type, status, attempts, error_message, received_at, payload, line_items';
   const rows =
     'eventId' in selection
       ? await sql<StoredRow[]>(em, `SELECT ${columns} FROM stripe_events WHERE event_id = ?`, [selection.eventId])
@@ -79,14 +88,14 @@ export async function findStoredEvents(em: EntityManager, selection: ReplaySelec
     errorMessage: row.error_message,
     receivedAt: new Date(row.received_at).toISOString(),
     payload: row.payload,
+    lineItems: row.line_items,
   }));
 }
 
 /** The event the webhook decoded, decoded again from what was stored. */
 export function stripeEventFromStored(stored: StoredEvent): StripeEvent {
   try {
-    // Stored payloads carry no line items: the credits come from the session's metadata.
-    return decodeStripeEvent(JSON.stringify(stored.payload));
+    return decodeStripeEvent(JSON.stringify(stored.payload), stored.lineItems ?? []);
   } catch (error) {
     if (error instanceof StripeEventInvalid) {
       throw new CreditsError('REQUEST_INVALID', error.kind === 'invalid' ? `stored payload: ${error.message}` : 'stored payload is not a Stripe event');
@@ -95,12 +104,13 @@ export function stripeEventFromStored(stored: StoredEvent): StripeEvent {
   }
 }
 
-/** What a dry run can tell without writing: whether the payload is valid and what its metadata buys. */
+/** What a dry run can tell without writing: whether the payload is valid and what its stored inputs buy. */
 function preview(stored: StoredEvent, rules: CreditRules): string {
   const event = stripeEventFromStored(stored);
   if (!event.session) return 'no checkout session: would be ignored';
   try {
-    return `${purchaseCredits(event.lineItems, event.session.metadata, rules)} credits from metadata; user resolved at replay`;
+    const source = stored.lineItems ? 'stored line items and metadata' : 'metadata';
+    return `${purchaseCredits(event.lineItems, event.session.metadata, rules)} credits from ${source}; user resolved at replay`;
   } catch (error) {
     if (error instanceof CheckoutRejected) return `would be rejected again: ${error.reason}`;
     throw error;
@@ -111,8 +121,32 @@ function itemFor(stored: StoredEvent, outcome: ReplayOutcome, reason: string, cr
   return { eventId: stored.eventId, eventType: stored.eventType, previousStatus: stored.status, outcome, reason, creditsGranted };
 }
 
-async function replayOne(store: CreditsStore, stored: StoredEvent, rules: CreditRules, logger: Logger): Promise<ReplayItem> {
-  const result = await applyStripeEvent(store, stripeEventFromStored(stored), rules, logger.child({ stripeEventId: stored.eventId }));
+class InputsMissing extends Error {}
+
+/**
+ * The event with the inputs the webhook credited from. An event stored without line items, whose
+ * credits line items could decide (STRIPE_PRICE_CREDITS is set), gets them from the Stripe API as
+ * the edge would, or is refused: crediting it from metadata could give another amount.
+ */
+async function replayInputs(stored: StoredEvent, options: ReplayOptions): Promise<StripeEvent> {
+  const event = stripeEventFromStored(stored);
+  const sessionId = sessionAboutToBeCredited(event);
+  if (stored.lineItems || !sessionId || Object.keys(options.rules.priceCredits).length === 0) return event;
+  if (!options.fetchLineItems) {
+    throw new InputsMissing('line_items_unknown: stored without line items and STRIPE_SECRET_KEY is unset; set it, or resend the event from Stripe');
+  }
+  return { ...event, lineItems: await options.fetchLineItems(sessionId) };
+}
+
+async function replayOne(store: CreditsStore, stored: StoredEvent, options: ReplayOptions): Promise<ReplayItem> {
+  let event: StripeEvent;
+  try {
+    event = await replayInputs(stored, options);
+  } catch (error) {
+    if (error instanceof InputsMissing) return itemFor(stored, 'refused', error.message);
+    throw error;
+  }
+  const result = await applyStripeEvent(store, event, options.rules, options.logger.child({ stripeEventId: stored.eventId }));
   return itemFor(stored, result.outcome, result.reason, result.creditsGranted);
 }
 
@@ -121,30 +155,40 @@ async function replayOne(store: CreditsStore, stored: StoredEvent, rules: Credit
  * idempotent: an event already credited answers `duplicate` and changes nothing.
  */
 export async function replayEvents(em: EntityManager, store: CreditsStore, selection: ReplaySelection, options: ReplayOptions): Promise<ReplayReport> {
-  const { rules, logger, dryRun = false, onProgress } = options;
+  const { dryRun = false, onProgress } = options;
   const stored = await findStoredEvents(em, selection);
   const report: ReplayReport = { dryRun, items: [], summary: {} };
   for (const event of stored) {
-    let item: ReplayItem;
-    try {
-      item = dryRun ? itemFor(event, 'would_replay', preview(event, rules)) : await replayOne(store, event, rules, logger);
-    } catch (error) {
-      const known = error instanceof CreditsError ? error : classifyDatabaseError(error);
-      if (!known) logger.error({ err: error, stripeEventId: event.eventId }, 'replay failed unexpectedly');
-      item = itemFor(event, 'error', known ? `${known.code}: ${known.message}` : `unexpected: ${error instanceof Error ? error.message : String(error)}`);
-      if (known?.code === 'DATABASE_UNAVAILABLE') report.stoppedEarly = known.message;
-    }
+    const { item, stop } = await replayItem(store, event, options);
     report.items.push(item);
     report.summary[item.outcome] = (report.summary[item.outcome] ?? 0) + 1;
     onProgress?.(report.items.length, stored.length, item);
-    if (report.stoppedEarly) break;
+    if (stop) {
+      report.stoppedEarly = stop;
+      break;
+    }
   }
   return report;
 }
 
+/** One event's result; `stop` when the database went away, so the rest are not attempted. */
+async function replayItem(store: CreditsStore, event: StoredEvent, options: ReplayOptions): Promise<{ item: ReplayItem; stop?: string }> {
+  try {
+    return { item: options.dryRun ? itemFor(event, 'would_replay', preview(event, options.rules)) : await replayOne(store, event, options) };
+  } catch (error) {
+    if (error instanceof StripeApiError) {
+      return { item: itemFor(event, 'error', `stripe_api_${error.status ?? 'unreachable'}: the line items could not be fetched; retry later`) };
+    }
+    const known = error instanceof CreditsError ? error : classifyDatabaseError(error);
+    if (!known) options.logger.error({ err: error, stripeEventId: event.eventId }, 'replay failed unexpectedly');
+    const reason = known ? `${known.code}: ${known.message}` : `unexpected: ${error instanceof Error ? error.message : String(error)}`;
+    return { item: itemFor(event, 'error', reason), stop: known?.code === 'DATABASE_UNAVAILABLE' ? known.message : undefined };
+  }
+}
+
 /** Anything not credited or settled this time needs a person: the CLI exits 1. */
 export function replayNeedsAttention(report: ReplayReport): boolean {
-  return report.stoppedEarly !== undefined || report.items.some((item) => item.outcome === 'rejected' || item.outcome === 'error');
+  return report.stoppedEarly !== undefined || report.items.some((item) => ['rejected', 'refused', 'error'].includes(item.outcome));
 }
 
 export function formatReplayReport(report: ReplayReport): string {
@@ -162,8 +206,14 @@ export function formatReplayReport(report: ReplayReport): string {
   if (report.stoppedEarly) lines.push(`Stopped early: ${report.stoppedEarly}`);
   if (report.items.some((item) => item.reason.includes('credits_unknown'))) {
     lines.push(
-      'Note: stored payloads carry no line items and replay does not call the Stripe API, so it credits from metadata only;',
-      '      have Stripe resend those events (the edge then fetches their line items).',
+      'Note: credits_unknown means no line item has a price in STRIPE_PRICE_CREDITS and the session has no credits in its',
+      '      metadata; correct STRIPE_PRICE_CREDITS (or grant by hand) and replay again.',
+    );
+  }
+  if (report.items.some((item) => item.outcome === 'refused')) {
+    lines.push(
+      'Note: refused events were stored without the line items their credits depend on; with STRIPE_SECRET_KEY set,',
+      '      replay fetches them from the Stripe API as the edge does.',
     );
   }
   return lines.join('\n');

@@ -40,7 +40,7 @@ function finished(check: Check, count = check.problems.length): VerifyCheck {
 async function checkColumns(em: EntityManager): Promise<VerifyCheck> {
   const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(em,
     `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
-     WHERE table_schema = current_schema() AND table_name IN (?, ?, ?)`,
+     WHERE table_schema = current_schema() AND table_name IN (${Object.keys(EXPECTED_TABLES).map(() => '?').join(', ')})`,
     Object.keys(EXPECTED_TABLES),
   );
   const problems: string[] = [];
@@ -146,6 +146,8 @@ function invariantTitles(stuckAfterSeconds: number) {
     balance_non_negative: 'no balance below zero',
     session_credited_once: 'no Checkout Session credited twice',
     applied_event_has_ledger: 'every applied event has its ledger row',
+    purchase_has_applied_event: 'every purchase row has the applied Stripe event of its session',
+    correction_has_operator: 'every manual grant and revoke names its operator',
     nothing_stuck_processing: `nothing stuck in processing (older than ${stuckAfterSeconds}s)`,
   };
 }
@@ -179,6 +181,21 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
      ORDER BY e.received_at`,
     limit,
   );
+  const unbacked = await examples<{ id: string; user_id: string; checkout_session_id: string; stripe_event_id: string | null; total: string }>(
+    em,
+    `SELECT t.id, t.user_id, t.checkout_session_id, t.stripe_event_id, count(*) OVER () AS total FROM credit_transactions t
+     WHERE t.kind = 'purchase' AND NOT EXISTS (
+       SELECT 1 FROM stripe_events e WHERE e.event_id = t.stripe_event_id AND e.checkout_session_id = t.checkout_session_id
+         AND e.status = 'completed' AND e.outcome = 'applied')
+     ORDER BY t.id`,
+    limit,
+  );
+  const anonymous = await examples<{ id: string; user_id: string; kind: string; total: string }>(
+    em,
+    `SELECT id, user_id, kind, count(*) OVER () AS total FROM credit_transactions
+     WHERE kind IN ('grant', 'revoke') AND coalesce(btrim(created_by), '') = '' ORDER BY id`,
+    limit,
+  );
   const stuck = await examples<{ event_id: string; event_type: string; received_at: Date; attempts: number; total: string }>(
     em,
     `SELECT event_id, event_type, received_at, attempts, count(*) OVER () AS total FROM stripe_events
@@ -207,6 +224,15 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
       unledgered.rows.map((row) => `event ${row.event_id} (${row.event_type}) is completed/applied but has no purchase ledger row`),
       unledgered.total,
     ),
+    invariant(
+      'purchase_has_applied_event',
+      unbacked.rows.map(
+        (row) =>
+          `ledger row ${row.id} (user ${row.user_id}) credits session ${row.checkout_session_id} but event ${row.stripe_event_id ?? '(none)'} is not its applied Stripe event`,
+      ),
+      unbacked.total,
+    ),
+    invariant('correction_has_operator', anonymous.rows.map((row) => `ledger row ${row.id} (${row.kind}, user ${row.user_id}) names no operator`), anonymous.total),
     invariant(
       'nothing_stuck_processing',
       stuck.rows.map(

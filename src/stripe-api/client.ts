@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
+import type { Config } from '../config.js';
 import { toStripeApiError, type StripeApiOperation } from './errors.js';
 import { rateLimitRetryDelayMs } from './retry.js';
 
@@ -153,4 +154,15 @@ export function createStripeApi(options: StripeApiOptions): StripeApi {
       return call('retrieveCharge', () => stripe.charges.retrieve(chargeId));
     },
   };
+}
+
+/** What a purchase may be credited from: every line, or none when Stripe's list is partial (then metadata decides). */
+export function creditableLineItems(listed: ListedLineItems): CheckoutLineItem[] {
+  return listed.complete ? listed.items : [];
+}
+
+/** The Stripe API as configured (STRIPE_SECRET_KEY, STRIPE_API_BASE, …); undefined without a key. */
+export function stripeApiFromConfig(stripe: Config['stripe']): StripeApi | undefined {
+  const { secretKey } = stripe;
+  return secretKey ? createStripeApi({ secretKey, apiBase: stripe.apiBase, timeoutMs: stripe.apiTimeoutMs, maxRetries: stripe.apiMaxRetries }) : undefined;
 }

@@ -16,6 +16,8 @@ export interface HarnessOptions {
   token?: string;
   priceCredits?: Record<string, number>;
   maxPerPurchase?: number;
+  maxBalance?: number;
+  livemode?: boolean;
 }
 
 export interface CreditsHarness {
@@ -44,7 +46,12 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
     store,
     databaseAnswers: () => databaseAnswers(orm),
     logger: logs.logger,
-    rules: { priceCredits: options.priceCredits ?? { price_pack_100: 100 }, maxPerPurchase: options.maxPerPurchase ?? 1_000_000 },
+    rules: {
+      priceCredits: options.priceCredits ?? { price_pack_100: 100 },
+      maxPerPurchase: options.maxPerPurchase ?? 1_000_000,
+      maxBalance: options.maxBalance ?? Number.MAX_SAFE_INTEGER,
+      livemode: options.livemode ?? false,
+    },
     apiToken: token,
     host: '127.0.0.1',
     port: 0,

@@ -42,7 +42,8 @@ const MALFORMED_IDS = [
   "1' OR '1'='1", '1; DROP TABLE users; --', "'; DELETE FROM credit_transactions; --", '1 UNION SELECT * FROM users',
   '%27%20OR%201%3D1', '\\x00', '../../etc/passwd', '${jndi:ldap://x}', '__proto__', 'constructor',
 ];
-const MALFORMED_EMAILS = ['not-an-email', 'a@b', 'a b@example.com', '@example.com', 'a@@example.com', 'a@b.c@d.com', 'user@', "x'; DROP TABLE users;--"];
+// Invisible characters (a bidi override, a zero-width space) only serve to spoof an address: refused like malformed ones.
+const MALFORMED_EMAILS = ['not-an-email', 'a@b', 'a b@example.com', '@example.com', 'a@@example.com', 'a@b.c@d.com', 'user@', "x'; DROP TABLE users;--", 'rtl\u202egro.elpmaxe@example.com', 'zero\u200bwidth@example.com'];
 const SIGNATURE_HEADERS = ['', ' ', 't=', 'v1=', 't=abc,v1=def', 'garbage', ',,,,', '=,=,=', 't=-5,v1=00', 't=1e3,v1=zz', 'v1=abc,t=1', 't=1,t=2,v1=3', 'sha256=deadbeef', 'Bearer whsec_x'];
 const CONTENT_TYPES = [
   'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded',
@@ -70,8 +71,6 @@ export function* hostileRequests(random: Random, secret: string): Generator<Host
       `用户${random.hex(6)}@例子.广告`,
       `emoji😀${random.hex(6)}@example.com`,
       `ZAŻÓŁĆ.${random.hex(6)}@example.pl`,
-      `rtl\u202e${random.hex(6)}@example.com`,
-      `zero\u200bwidth${random.hex(6)}@example.com`,
       `e\u0301.${random.hex(6)}@example.com`,
       `admin'--${random.hex(6)}@example.com`,
       `"quoted;drop"${random.hex(6)}@example.com`,

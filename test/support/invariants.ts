@@ -1,3 +1,4 @@
+import { normalizeEmail } from '../../src/credits/identifiers';
 import pg from 'pg';
 import { initORM, type MikroORM } from '../../src/db/orm';
 import type { Logger } from '../../src/logger';
@@ -158,7 +159,8 @@ export async function checkInvariants(probe: DatabaseProbe, record: DeliveryReco
     }
     for (const row of rows) {
       if (row.amount !== purchase.credits) problems.push(`session ${purchase.sessionId} credited ${row.amount}, expected ${purchase.credits}`);
-      if (row.email?.toLowerCase() !== purchase.email.toLowerCase()) problems.push(`session ${purchase.sessionId} credited the wrong user`);
+      // The service's own email identity (NFKC, lower case): the stored spelling may be the NFC form of the one sent.
+      if (row.email === null || normalizeEmail(row.email) !== normalizeEmail(purchase.email)) problems.push(`session ${purchase.sessionId} credited the wrong user`);
     }
   }
   return {

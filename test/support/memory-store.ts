@@ -1,6 +1,7 @@
 import { CreditsError } from '../../src/credits/errors';
-import type { Identifier } from '../../src/credits/identifiers';
+import { normalizeEmail, type Identifier } from '../../src/credits/identifiers';
 import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, UnitOfWork, UserRecord } from '../../src/credits/ports';
+import type { LineItem } from '../../src/contract/stripe-event';
 
 interface StoredEvent {
   eventId: string;
@@ -8,6 +9,7 @@ interface StoredEvent {
   status: EventStatus;
   userId: string | null;
   attempts: number;
+  lineItems: LineItem[] | null;
   outcome?: string;
   reason?: string;
 }
@@ -16,6 +18,7 @@ interface State {
   users: UserRecord[];
   events: Map<string, StoredEvent>;
   ledger: (LedgerEntry & { id: string })[];
+  customers: Map<string, string>;
 }
 
 /**
@@ -23,12 +26,12 @@ interface State {
  * and roll back by restoring a copy, the constraints PostgreSQL enforces are checked here too.
  */
 export class MemoryStore implements CreditsStore {
-  state: State = { users: [], events: new Map(), ledger: [] };
+  state: State = { users: [], events: new Map(), ledger: [], customers: new Map() };
   private queue: Promise<unknown> = Promise.resolve();
   private nextUserId = 1;
 
   addUser(email: string | null, balance = 0): UserRecord {
-    const user = { id: String(this.nextUserId++), uuid: crypto.randomUUID(), email, creditsBalance: String(balance), stripeCustomerId: null };
+    const user = { id: String(this.nextUserId++), uuid: crypto.randomUUID(), email, creditsBalance: String(balance) };
     this.state.users.push(user);
     return user;
   }
@@ -37,11 +40,11 @@ export class MemoryStore implements CreditsStore {
 
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
-      const snapshot = structuredClone({ ...this.state, events: [...this.state.events] });
+      const snapshot = structuredClone({ ...this.state, events: [...this.state.events], customers: [...this.state.customers] });
       try {
         return await work(this.unitOfWork());
       } catch (error) {
-        this.state = { ...snapshot, events: new Map(snapshot.events) };
+        this.state = { ...snapshot, events: new Map(snapshot.events), customers: new Map(snapshot.customers) };
         throw error;
       }
     });
@@ -55,7 +58,7 @@ export class MemoryStore implements CreditsStore {
         ? candidate.uuid === identifier.value
         : identifier.kind === 'legacy_id'
           ? candidate.id === identifier.value
-          : candidate.email?.toLowerCase() === identifier.value.toLowerCase(),
+          : candidate.email !== null && normalizeEmail(candidate.email) === identifier.key,
     );
     return user && { ...user };
   }
@@ -70,23 +73,29 @@ export class MemoryStore implements CreditsStore {
     return {
       users: {
         find: async (identifier) => this.find(identifier),
-        findByStripeCustomer: async (customerId) => this.state.users.find((user) => user.stripeCustomerId === customerId),
-        findOrCreateByEmail: async (email) => this.find({ kind: 'email', value: email }) ?? this.addUser(email),
+        findByStripeCustomer: async (customerId) => {
+          const userId = this.state.customers.get(customerId);
+          return userId === undefined ? undefined : { ...this.user(userId) };
+        },
+        findOrCreateByEmail: async (email) => this.find(email) ?? this.addUser(email.value),
         linkStripeCustomer: async (userId, customerId) => {
-          const user = this.user(userId);
-          user.stripeCustomerId ??= customerId;
+          const owner = this.state.customers.get(customerId);
+          if (owner === undefined) this.state.customers.set(customerId, userId);
+          return owner === undefined ? 'linked' : owner === userId ? 'already_linked' : 'linked_to_another_user';
         },
         lockBalance: async (userId) => BigInt(this.user(userId).creditsBalance),
       },
       events: {
         claim: async (event) => {
+          const lineItems = event.lineItems.length > 0 ? event.lineItems : null;
           const stored = this.state.events.get(event.id);
           if (stored) {
             stored.attempts++;
-            return { status: stored.status, userId: stored.userId };
+            stored.lineItems ??= lineItems;
+            return { status: stored.status, userId: stored.userId, lineItems: stored.lineItems };
           }
-          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'processing', userId: null, attempts: 1 });
-          return { status: 'processing', userId: null };
+          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'processing', userId: null, attempts: 1, lineItems });
+          return { status: 'processing', userId: null, lineItems };
         },
         finish: async (eventId, decision: EventDecision) => {
           Object.assign(this.state.events.get(eventId)!, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.userId });
@@ -94,7 +103,16 @@ export class MemoryStore implements CreditsStore {
         recordRejection: async (event, message) => {
           const stored = this.state.events.get(event.id);
           if (stored && (stored.status === 'completed' || stored.status === 'ignored')) return;
-          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'failed', userId: null, attempts: (stored?.attempts ?? 0) + 1, outcome: 'rejected', reason: message });
+          this.state.events.set(event.id, {
+            eventId: event.id,
+            type: event.type,
+            status: 'failed',
+            userId: null,
+            attempts: (stored?.attempts ?? 0) + 1,
+            lineItems: stored?.lineItems ?? (event.lineItems.length > 0 ? event.lineItems : null),
+            outcome: 'rejected',
+            reason: message,
+          });
         },
       },
       ledger: {

@@ -1,4 +1,5 @@
-import { correctBalance, MAX_REASON_LENGTH } from '../../credits/corrections.js';
+import { userInfo } from 'node:os';
+import { correctBalance, MAX_OPERATOR_LENGTH, MAX_REASON_LENGTH } from '../../credits/corrections.js';
 import { CreditsError } from '../../credits/errors.js';
 import { parseIdentifier } from '../../credits/identifiers.js';
 import { formatCorrection } from '../../ops/corrections.js';
@@ -21,6 +22,8 @@ Options:
   --user <identifier>  the user's email, UUID or integer id
   --credits <n>        a positive integer
   --reason <text>      why (required, up to ${MAX_REASON_LENGTH} characters): a ticket number, a refund id
+  --operator <name>    who makes the correction, stored on the ledger row (default: CREDITS_OPERATOR,
+                       else the login name running the command)
   --json               print the result as JSON (stdout)
   -h, --help           show this help
 
@@ -43,6 +46,7 @@ export function correctionCommand(kind: 'grant' | 'revoke', summary: string): Cl
         user: { type: 'string' },
         credits: { type: 'string' },
         reason: { type: 'string' },
+        operator: { type: 'string' },
         json: { type: 'boolean' },
       });
       if (options.help) {
@@ -59,7 +63,9 @@ export function correctionCommand(kind: 'grant' | 'revoke', summary: string): Cl
       const credits = positiveInteger('credits', options.credits);
       const reason = requiredText('reason', options.reason);
       if (reason.length > MAX_REASON_LENGTH) throw new UsageError(`--reason is longer than ${MAX_REASON_LENGTH} characters`);
-      const result = await withDatabase(io, ({ store }) => correctBalance(store, kind, { user, credits, reason }));
+      const operator = requiredText('operator', options.operator ?? process.env.CREDITS_OPERATOR ?? userInfo().username);
+      if (operator.length > MAX_OPERATOR_LENGTH) throw new UsageError(`--operator is longer than ${MAX_OPERATOR_LENGTH} characters`);
+      const result = await withDatabase(io, ({ store }) => correctBalance(store, kind, { user, credits, reason, operator }));
       print(io.stdout, options.json ? JSON.stringify(result, null, 2) : formatCorrection(result));
       return EXIT.ok;
     },

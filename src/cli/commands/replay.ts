@@ -1,3 +1,4 @@
+import { creditableLineItems, stripeApiFromConfig } from '../../stripe-api/client.js';
 import { formatReplayReport, replayEvents, replayNeedsAttention, type ReplaySelection } from '../../ops/replay.js';
 import { parseOptions, parseSince, UsageError } from '../args.js';
 import { EXIT, type CliCommand } from '../command.js';
@@ -65,14 +66,16 @@ export const replayCommand: CliCommand = {
     }
     const selection = selectionFrom(options);
     const progress = progressBar(io.stderr);
-    const report = await withDatabase(io, ({ orm, store, config, logger }) =>
-      replayEvents(orm.em, store, selection, {
-        rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
+    const report = await withDatabase(io, ({ orm, store, config, logger }) => {
+      const stripeApi = stripeApiFromConfig(config.stripe);
+      return replayEvents(orm.em, store, selection, {
+        rules: config.credits,
         logger,
+        fetchLineItems: stripeApi && (async (sessionId) => creditableLineItems(await stripeApi.listLineItems(sessionId))),
         dryRun: options['dry-run'] ?? false,
         onProgress: (done, total, item) => progress.update(done, total, `${item.eventId} ${item.outcome}`),
-      }),
-    ).finally(() => progress.finish());
+      });
+    }).finally(() => progress.finish());
     print(io.stdout, options.json ? JSON.stringify(report, null, 2) : formatReplayReport(report));
     return replayNeedsAttention(report) ? EXIT.problem : EXIT.ok;
   },

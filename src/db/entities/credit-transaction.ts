@@ -13,6 +13,8 @@ export const CreditTransaction = defineEntity({
     checkoutSessionId: p.text().nullable().unique(),
     stripeEventId: p.text().nullable(),
     reason: p.text().nullable(),
+    /** Who wrote the row: the operator of a manual correction. */
+    createdBy: p.text().nullable(),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });

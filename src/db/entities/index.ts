@@ -1,7 +1,8 @@
 import { CreditTransaction } from './credit-transaction.js';
+import { StripeCustomer } from './stripe-customer.js';
 import { StripeEvent } from './stripe-event.js';
 import { User } from './user.js';
 
-export { CreditTransaction, StripeEvent, User };
+export { CreditTransaction, StripeCustomer, StripeEvent, User };
 
-export const entities = [User, StripeEvent, CreditTransaction];
+export const entities = [User, StripeCustomer, StripeEvent, CreditTransaction];

@@ -15,6 +15,8 @@ export const StripeEvent = defineEntity({
     checkoutSessionId: p.text().nullable(),
     userId: p.bigint('string').nullable(),
     payload: p.json<Record<string, unknown>>(),
+    /** The line items the purchase was credited from, when they were fetched. */
+    lineItems: p.json<{ priceId: string; quantity: number }[]>().nullable(),
     receivedAt: p.datetime().defaultRaw('now()'),
     processedAt: p.datetime().nullable(),
   }),

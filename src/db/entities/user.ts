@@ -8,7 +8,8 @@ export const User = defineEntity({
     uuid: p.uuid().unique(),
     email: p.text().nullable(),
     creditsBalance: p.bigint('string').default(0),
-    stripeCustomerId: p.text().nullable(),
+    /** The identity compared when looking a user up by email (credits/identifiers.ts normalizeEmail). */
+    emailNormalized: p.text().nullable().unique(),
     createdAt: p.datetime().defaultRaw('now()'),
     updatedAt: p.datetime().defaultRaw('now()'),
   }),
