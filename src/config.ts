@@ -24,6 +24,27 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** A duration in milliseconds for the edge's HTTP server: at least 100 ms, at most an hour. */
+const httpTimeoutMs = (fallback: number) =>
+  z.coerce
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100 (milliseconds)')
+    .max(3_600_000, 'must be at most 3600000 (one hour, in milliseconds)')
+    .default(fallback);
+
+/** What the edge's HTTP server uses when nothing is configured (README, configuration). */
+export const HTTP_TIMEOUT_DEFAULTS = {
+  /** From the first byte of a request (or the connection) until its headers are complete. */
+  headersMs: 10_000,
+  /** From the first byte of a request until its body is complete. */
+  requestMs: 30_000,
+  /** How long a keep-alive connection may wait for its next request. */
+  keepAliveMs: 5_000,
+  /** How long a socket may go without a byte in either direction (e.g. a client that stops reading the answer). */
+  idleMs: 60_000,
+} as const;
+
 const priceCredits = z
   .string()
   .transform((text, ctx) => {
@@ -60,6 +81,11 @@ const EnvSchema = z.object({
   MAX_CREDITS_PER_PURCHASE: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1_000_000),
   E2E_TEST_MODE: flag.default(false),
   HTTP_PORT: port.default(3000),
+  HTTP_HOST: optionalText,
+  HTTP_HEADERS_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.requestMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.keepAliveMs),
+  HTTP_IDLE_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.idleMs),
   GRPC_PORT: port.default(50051),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.default(9464),
@@ -98,7 +124,17 @@ function toConfig(env: Env) {
       maxPerPurchase: env.MAX_CREDITS_PER_PURCHASE,
     },
     e2eTestMode: env.E2E_TEST_MODE,
-    http: { port: env.HTTP_PORT },
+    http: {
+      port: env.HTTP_PORT,
+      /** Undefined: every interface, as Node's listen() does without a host. */
+      host: env.HTTP_HOST,
+      timeouts: {
+        headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        idleMs: env.HTTP_IDLE_TIMEOUT_MS,
+      },
+    },
     grpc: {
       host: env.GRPC_HOST,
       port: env.GRPC_PORT,
@@ -122,6 +158,16 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** What the schema cannot see one variable at a time; Node would otherwise fail later, or quietly differently. */
+function checkHttpListeners(config: Config): void {
+  const { http } = config;
+  if (http.timeouts.headersMs > http.timeouts.requestMs) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS (${http.timeouts.headersMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${http.timeouts.requestMs}): the request timeout covers the headers too`,
+    );
+  }
+}
+
 /** Parses and checks the environment once; every process reads this object and nothing else. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -136,5 +182,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
     throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
   }
+  checkHttpListeners(config);
   return deepFreeze(config);
 }

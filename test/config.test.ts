@@ -50,7 +50,48 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ NODE_ENV: 'production', E2E_TEST_MODE: 'true', CREDITS_API_TOKEN: 't' }, 'E2E_TEST_MODE'],
     [{ NODE_ENV: 'production' }, 'CREDITS_API_TOKEN'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: 'ten' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '99' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_IDLE_TIMEOUT_MS: '1500.5' }, 'HTTP_IDLE_TIMEOUT_MS'],
+    [{ HTTP_IDLE_TIMEOUT_MS: '3600001' }, 'HTTP_IDLE_TIMEOUT_MS'],
   ])('when %j, then start-up stops naming %s', (env, variable) => {
     expect(fails(env)).toContain(variable);
+  });
+});
+
+describe('loadConfig: the edge HTTP server', () => {
+  it('when nothing is set, then the documented timeouts apply and every interface is used', () => {
+    expect(loadConfig({}).http).toEqual({
+      port: 3000,
+      host: undefined,
+      timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 60_000 },
+    });
+  });
+
+  it('when the variables are set, then they are used', () => {
+    const env = {
+      HTTP_HOST: '10.0.0.5',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_IDLE_TIMEOUT_MS: '120000',
+    };
+    expect(loadConfig(env).http).toEqual({
+      port: 3000,
+      host: '10.0.0.5',
+      timeouts: { headersMs: 2_000, requestMs: 2_000, keepAliveMs: 65_000, idleMs: 120_000 },
+    });
+  });
+
+  it('when the headers timeout exceeds the request timeout, then start-up stops and says why', () => {
+    expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toBe(
+      'HTTP_HEADERS_TIMEOUT_MS (40000) must not exceed HTTP_REQUEST_TIMEOUT_MS (30000): the request timeout covers the headers too',
+    );
+  });
+
+  it('when a timeout is too small or not whole milliseconds, then the message says so', () => {
+    expect(fails({ HTTP_REQUEST_TIMEOUT_MS: '50' })).toContain('HTTP_REQUEST_TIMEOUT_MS: must be at least 100 (milliseconds)');
+    expect(fails({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '1.5' })).toContain('HTTP_KEEP_ALIVE_TIMEOUT_MS: must be a whole number of milliseconds');
   });
 });

@@ -40,8 +40,9 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
     : undefined;
   try {
     const app = createEdgeApp({ config, webhookSecrets, logger, credits, lineItems, metrics });
-    const http = await listenHttp(app, { port: config.http.port });
-    logger.info({ port: http.port, creditsUrl, lineItems: Boolean(lineItems) }, 'edge listening');
+    const { host, timeouts } = config.http;
+    const http = await listenHttp(app, { port: config.http.port, host, timeouts });
+    logger.info({ host, port: http.port, creditsUrl, lineItems: Boolean(lineItems), timeouts }, 'edge listening');
     return {
       port: http.port,
       close: async () => {

@@ -1,0 +1,199 @@
+import net from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { listenHttp } from '../src/edge/http-server.js';
+import { startEdgeRuntime, type EdgeRuntime } from '../src/edge/runtime.js';
+import { startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness.js';
+import { deliver, sign, WEBHOOK_SECRET } from './support/edge-harness.js';
+import { captureLogs } from './support/log-capture.js';
+import { stripeEvent, stripeId } from './support/stripe-events.js';
+
+// Small limits keep the test short; the mechanism is the one the defaults (10 s / 30 s / 5 s) use.
+const HEADERS_MS = 1_000;
+const REQUEST_MS = 2_000;
+const KEEP_ALIVE_MS = 1_000;
+// How late a cut may come on a loaded 2-core machine: Node checks every 250 ms here (a quarter of
+// the headers timeout), plus scheduling delays. With Node's default 30 s check it came up to 30 s late.
+const LATE_MS = 1_500;
+// The server's clock starts when it accepts the connection, a moment before the client sees 'connect'.
+const EARLY_MS = 150;
+// Node closes an idle keep-alive socket 1 s after keepAliveTimeout (its margin against reuse races).
+const NODE_KEEP_ALIVE_MARGIN_MS = 1_000;
+
+let h: CreditsHarness;
+
+beforeAll(async () => {
+  h = await startCreditsHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+interface Edge {
+  url: string;
+  port: number;
+  logs: ReturnType<typeof captureLogs>;
+  close(): Promise<void>;
+}
+
+async function startEdge(env: Record<string, string> = {}): Promise<Edge> {
+  const logs = captureLogs();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    CREDITS_API_TOKEN: TEST_TOKEN,
+    CREDITS_GRPC_DEADLINE_MS: '3000',
+    SHUTDOWN_GRACE_MS: '1000',
+    ...env,
+  });
+  const edge: EdgeRuntime = await startEdgeRuntime({ config, logger: logs.logger, creditsUrl: h.address });
+  return {
+    url: `http://127.0.0.1:${edge.port}`,
+    port: edge.port,
+    logs,
+    close: () => edge.close(),
+  };
+}
+
+/** A bare TCP connection: what was received, and when the server closed it (ms after connect). */
+interface RawConnection {
+  socket: net.Socket;
+  /** Milliseconds since the connection was established. */
+  elapsed(): number;
+  received(): string;
+  /** When the first byte from the server arrived, ms after connect. */
+  firstByte: Promise<number>;
+  /** When the server closed the connection, ms after connect. */
+  closed: Promise<number>;
+}
+
+async function connect(port: number): Promise<RawConnection> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => {}); // a reset is one of the ways a cut shows; `closed` still resolves
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  const start = performance.now();
+  const elapsed = () => Math.round(performance.now() - start);
+  let text = '';
+  const firstByte = new Promise<number>((resolve) => socket.once('data', () => resolve(elapsed())));
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(elapsed())));
+  return { socket, elapsed, received: () => text, firstByte, closed };
+}
+
+/** Writes `piece()` every `everyMs` until the connection closes; returns how many pieces went out. */
+function trickle(connection: RawConnection, everyMs: number, piece: (n: number) => string): { sent(): number } {
+  let n = 0;
+  const timer = setInterval(() => {
+    if (connection.socket.destroyed || !connection.socket.writable) return;
+    connection.socket.write(piece(n++));
+  }, everyMs);
+  void connection.closed.then(() => clearInterval(timer));
+  return { sent: () => n };
+}
+
+const statusLine = (text: string) => text.split('\r\n', 1)[0];
+
+function headerOf(text: string, name: string): string | undefined {
+  const head = text.split('\r\n\r\n', 1)[0] ?? '';
+  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+async function storedEvents(): Promise<number> {
+  const { rows } = await h.sql.query('SELECT count(*)::int AS n FROM stripe_events');
+  return rows[0].n;
+}
+
+describe('the edge HTTP server enforces its configured timeouts', () => {
+  let edge: Edge;
+  beforeAll(async () => {
+    edge = await startEdge({
+      HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
+      HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_MS),
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS),
+    });
+  });
+  afterAll(async () => {
+    await edge?.close();
+  });
+
+  it('when a client trickles its headers, then it is answered 408 and cut at the headers timeout', async () => {
+    const connection = await connect(edge.port);
+    connection.socket.write(`POST /webhooks/stripe HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\n`);
+    // A header line every 100 ms: the connection is never idle, the headers are never complete.
+    const slow = trickle(connection, 100, (n) => `X-Slow-${n}: still coming\r\n`);
+    const cutAt = await connection.closed;
+    expect(statusLine(connection.received())).toBe('HTTP/1.1 408 Request Timeout');
+    expect(cutAt).toBeGreaterThanOrEqual(HEADERS_MS - EARLY_MS);
+    expect(cutAt).toBeLessThanOrEqual(HEADERS_MS + LATE_MS);
+    expect(slow.sent()).toBeGreaterThan(3); // the client was still sending when it was cut
+  });
+
+  it('when a connection opens and sends nothing, then it is cut at the headers timeout', async () => {
+    const connection = await connect(edge.port);
+    const cutAt = await connection.closed;
+    expect(statusLine(connection.received())).toBe('HTTP/1.1 408 Request Timeout');
+    expect(cutAt).toBeGreaterThanOrEqual(HEADERS_MS - EARLY_MS);
+    expect(cutAt).toBeLessThanOrEqual(HEADERS_MS + LATE_MS);
+  });
+
+  it('when a client trickles its body, then it is answered 408 and cut at the request timeout, and nothing is stored', async () => {
+    const before = await storedEvents();
+    const connection = await connect(edge.port);
+    const { signature } = sign('{}');
+    connection.socket.write(
+      `POST /webhooks/stripe HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nStripe-Signature: ${signature}\r\nContent-Length: 1000\r\n\r\n{`,
+    );
+    // One byte every 100 ms: never idle, the 1000 bytes would take 100 s.
+    const slow = trickle(connection, 100, () => ' ');
+    const cutAt = await connection.closed;
+    expect(statusLine(connection.received())).toBe('HTTP/1.1 408 Request Timeout');
+    expect(cutAt).toBeGreaterThanOrEqual(REQUEST_MS - EARLY_MS);
+    expect(cutAt).toBeLessThanOrEqual(REQUEST_MS + LATE_MS);
+    expect(slow.sent()).toBeGreaterThan(10);
+    expect(await storedEvents()).toBe(before);
+    expect(edge.logs.text()).not.toMatch(/"level":50/); // no error logged for a client that was too slow
+  });
+
+  it('when a keep-alive connection stays idle after its answer, then it is closed after the keep-alive timeout', async () => {
+    const connection = await connect(edge.port);
+    connection.socket.write('GET /healthz HTTP/1.1\r\nHost: edge\r\n\r\n');
+    const answeredAt = await connection.firstByte;
+    const closedAt = await connection.closed;
+    expect(statusLine(connection.received())).toBe('HTTP/1.1 200 OK');
+    expect(headerOf(connection.received(), 'keep-alive')).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
+    const idle = closedAt - answeredAt;
+    expect(idle).toBeGreaterThanOrEqual(KEEP_ALIVE_MS - EARLY_MS);
+    expect(idle).toBeLessThanOrEqual(KEEP_ALIVE_MS + NODE_KEEP_ALIVE_MARGIN_MS + LATE_MS);
+  });
+
+  it('when requests come in time, then the limits do not get in the way', async () => {
+    const answer = await deliver(edge.url, stripeEvent('customer.created', { object: 'customer', id: stripeId('cus') }));
+    expect(answer).toMatchObject({ status: 200, body: { received: true, outcome: 'ignored' } });
+  });
+});
+
+describe('the idle timeout (HTTP_IDLE_TIMEOUT_MS)', () => {
+  it('when an answer stalls, then the socket is closed once nothing has moved for the idle timeout', async () => {
+    const app = express();
+    app.get('/stalls', () => {}); // never answers
+    const server = await listenHttp(app, {
+      port: 0,
+      host: '127.0.0.1',
+      timeouts: { headersMs: HEADERS_MS, requestMs: REQUEST_MS, keepAliveMs: KEEP_ALIVE_MS, idleMs: 1_500 },
+    });
+    try {
+      const connection = await connect(server.port);
+      connection.socket.write('GET /stalls HTTP/1.1\r\nHost: edge\r\n\r\n');
+      const cutAt = await connection.closed;
+      expect(connection.received()).toBe(''); // the request was complete: no 408, just the cut
+      expect(cutAt).toBeGreaterThanOrEqual(1_500 - EARLY_MS);
+      expect(cutAt).toBeLessThanOrEqual(1_500 + LATE_MS);
+    } finally {
+      await server.close(100);
+    }
+  });
+});
