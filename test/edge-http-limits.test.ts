@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { startEdgeRuntime, type EdgeRuntime } from '../src/edge/runtime.js';
 import { startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness.js';
 import { deliver, sign, WEBHOOK_SECRET } from './support/edge-harness.js';
 import { captureLogs } from './support/log-capture.js';
+import { sendRaw } from './support/raw-http.js';
 import { stripeEvent, stripeId } from './support/stripe-events.js';
 
 // Small limits keep the test short; the mechanism is the one the defaults (10 s / 30 s / 5 s) use.
@@ -20,6 +22,8 @@ const LATE_MS = 1_500;
 const EARLY_MS = 150;
 // Node closes an idle keep-alive socket 1 s after keepAliveTimeout (its margin against reuse races).
 const NODE_KEEP_ALIVE_MARGIN_MS = 1_000;
+
+const MIB = 1024 * 1024;
 
 let h: CreditsHarness;
 
@@ -194,6 +198,79 @@ describe('the idle timeout (HTTP_IDLE_TIMEOUT_MS)', () => {
       expect(cutAt).toBeLessThanOrEqual(1_500 + LATE_MS);
     } finally {
       await server.close(100);
+    }
+  });
+});
+
+describe('a body over 1 MiB', () => {
+  let edge: Edge;
+  beforeAll(async () => {
+    // The default timeouts: a 413 that only came from a timeout would not come within this test.
+    edge = await startEdge();
+  });
+  afterAll(async () => {
+    await edge?.close();
+  });
+
+  const oversizeHead = (extra = '') =>
+    `POST /webhooks/stripe HTTP/1.1\r\nHost: edge\r\nContent-Type: application/json\r\nStripe-Signature: ${sign('{}').signature}\r\n` +
+    `Content-Length: ${2 * MIB}\r\n${extra}\r\n`;
+
+  it('when its Content-Length is declared, then 413 BODY_TOO_LARGE comes before a byte of it is sent, and the connection is closed', async () => {
+    const before = await storedEvents();
+    const connection = await connect(edge.port);
+    connection.socket.write(oversizeHead()); // headers only: the 2 MiB are never sent
+    const closedAt = await connection.closed;
+    const text = connection.received();
+    expect(statusLine(text)).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(headerOf(text, 'connection')).toBe('close');
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'BODY_TOO_LARGE', message: 'body exceeds 1 MiB' } });
+    // Well before the 30 s request timeout that would otherwise end a request whose body never comes.
+    expect(closedAt).toBeLessThan(10_000);
+    expect(connection.socket.bytesWritten).toBe(Buffer.byteLength(oversizeHead()));
+    expect(await storedEvents()).toBe(before);
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    expect(metrics).toMatch(/edge_webhooks_total\{[^}]*outcome="body_too_large"[^}]*status="413"[^}]*\} [1-9]/);
+  });
+
+  it('when the client asked for 100-continue, then the 413 comes instead of a 100 Continue', async () => {
+    const connection = await connect(edge.port);
+    connection.socket.write(oversizeHead('Expect: 100-continue\r\n'));
+    await connection.closed;
+    expect(connection.received()).not.toContain('100 Continue');
+    expect(statusLine(connection.received())).toBe('HTTP/1.1 413 Payload Too Large');
+  });
+
+  it('when the client asked for 100-continue for a body within the limit, then it is told to continue and the event is handled', async () => {
+    const { payload, signature } = sign(JSON.stringify(stripeEvent('customer.created', { object: 'customer', id: stripeId('cus') })));
+    const connection = await connect(edge.port);
+    connection.socket.write(
+      `POST /webhooks/stripe HTTP/1.1\r\nHost: edge\r\nConnection: close\r\nContent-Type: application/json\r\nStripe-Signature: ${signature}\r\n` +
+        `Content-Length: ${Buffer.byteLength(payload)}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    await connection.firstByte;
+    expect(connection.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    connection.socket.write(payload);
+    await connection.closed;
+    expect(connection.received()).toContain('HTTP/1.1 200 OK');
+    expect(connection.received()).toContain('"outcome":"ignored"');
+  });
+
+  it('when it is chunked, without a Content-Length, then the body parser still stops it with 413', async () => {
+    const { payload, signature } = sign(JSON.stringify({ ...stripeEvent('customer.created', { object: 'customer', id: stripeId('cus') }), padding: 'x'.repeat(MIB) }));
+    const agent = new http.Agent({ keepAlive: false });
+    try {
+      const answer = await sendRaw(edge.url, agent, {
+        method: 'POST',
+        path: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+        chunked: true,
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual({ error: { code: 'BODY_TOO_LARGE', message: 'body exceeds 1 MiB' } });
+    } finally {
+      agent.destroy();
     }
   });
 });

@@ -4,6 +4,7 @@ import { buildApiDocs, DOCS_PAGE_HEADERS } from './docs-page';
 import type { EdgeMetrics } from './metrics';
 import { WebhookError } from './errors';
 import { answerForError } from './http-answers';
+import { continueIfAwaited } from './http-server.js';
 import { logLevelFor, stripeWebhookHandler, UNKNOWN_EVENT_TYPE, type WebhookDeps } from './stripe-webhook';
 
 export type EdgeDeps = WebhookDeps;
@@ -12,7 +13,7 @@ export type EdgeDeps = WebhookDeps;
 export const WEBHOOK_PATHS = ['/webhooks/stripe', '/webhooks/stripe/hotfix', '/api/stripe/webhook/hotfix'] as const;
 
 // Stripe's payloads are far smaller; the cap also bounds what CreditsService stores per event.
-const MAX_BODY = '1mb';
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const routeOf = (req: Request): string => (typeof req.route?.path === 'string' ? req.route.path : 'unmatched');
 const isWebhookRoute = (req: Request): boolean => (WEBHOOK_PATHS as readonly string[]).includes(routeOf(req));
@@ -24,6 +25,23 @@ function recordDuration(metrics: EdgeMetrics): RequestHandler {
     next();
   };
 }
+
+/**
+ * A declared Content-Length over the cap is refused from the headers alone, before a byte of the
+ * body is read; a chunked body over the cap is still stopped by the body parser. The body is left
+ * unread, so the connection cannot carry another request: it is closed after the answer.
+ */
+const refuseDeclaredOversize: RequestHandler = (req, res, next) => {
+  // An absent header gives NaN, which is not over the cap; Node itself refuses a malformed one with 400.
+  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+    res.set('connection', 'close');
+    next(new WebhookError('BODY_TOO_LARGE', 'body exceeds 1 MiB'));
+    return;
+  }
+  // Only now may a client that sent `Expect: 100-continue` send its body.
+  continueIfAwaited(req, res);
+  next();
+};
 
 /** Body-parser failures (413), unknown routes (404) and anything thrown outside the webhook handler. */
 function answerErrors(deps: EdgeDeps): ErrorRequestHandler {
@@ -55,9 +73,9 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   // Raw bytes on the webhook routes only: the signature is over the body exactly as sent.
   // Stripe never compresses webhooks: any Content-Encoding is refused (415) rather than inflated,
   // so a corrupt or hostile compressed body cannot reach the decompressor.
-  const rawBody = express.raw({ type: () => true, limit: MAX_BODY, inflate: false });
+  const rawBody = express.raw({ type: () => true, limit: MAX_BODY_BYTES, inflate: false });
   const webhook = stripeWebhookHandler(deps);
-  for (const path of WEBHOOK_PATHS) app.post(path, rawBody, webhook);
+  for (const path of WEBHOOK_PATHS) app.post(path, refuseDeclaredOversize, rawBody, webhook);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });

@@ -21,6 +21,17 @@ export function connectionsCheckingIntervalFor(timeouts: HttpTimeouts): number {
   return Math.max(25, Math.min(1_000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4)));
 }
 
+const awaitingContinue = new WeakSet<http.IncomingMessage>();
+
+/**
+ * Sends `100 Continue` to a client that asked for it (`Expect: 100-continue`) and is still waiting.
+ * The server holds it back so that the app can refuse a request from its headers alone, before
+ * the client sends the body; a route that reads the body calls this first. No-op otherwise.
+ */
+export function continueIfAwaited(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (awaitingContinue.delete(req)) res.writeContinue();
+}
+
 export async function listenHttp(
   app: Express,
   options: { port: number; host?: string | undefined; timeouts?: HttpTimeouts },
@@ -39,6 +50,10 @@ export async function listenHttp(
   // An idle keep-alive socket really closes about 1 s after keepAliveTimeout: Node's own margin, so
   // a client that honours the `Keep-Alive: timeout=N` it is sent never reuses a closing socket.
   server.setTimeout(timeouts.idleMs);
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    awaitingContinue.add(req);
+    server.emit('request', req, res);
+  });
   const inFlight = new Set<http.ServerResponse>();
   server.on('request', (_req, res: http.ServerResponse) => {
     inFlight.add(res);
