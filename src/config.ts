@@ -82,6 +82,8 @@ const EnvSchema = z.object({
   E2E_TEST_MODE: flag.default(false),
   HTTP_PORT: port.default(3000),
   HTTP_HOST: optionalText,
+  HTTP_OPS_PORT: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), port.optional()),
+  HTTP_OPS_HOST: optionalText,
   HTTP_HEADERS_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.headersMs),
   HTTP_REQUEST_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.requestMs),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.keepAliveMs),
@@ -134,6 +136,8 @@ function toConfig(env: Env) {
         keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
         idleMs: env.HTTP_IDLE_TIMEOUT_MS,
       },
+      /** Undefined: /metrics, /docs and /openapi.json are served on the webhook port. */
+      ops: env.HTTP_OPS_PORT === undefined ? undefined : { port: env.HTTP_OPS_PORT, host: env.HTTP_OPS_HOST ?? '127.0.0.1' },
     },
     grpc: {
       host: env.GRPC_HOST,
@@ -158,13 +162,26 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const isWildcardHost = (host: string | undefined): boolean => host === undefined || host === '0.0.0.0' || host === '::';
+
 /** What the schema cannot see one variable at a time; Node would otherwise fail later, or quietly differently. */
-function checkHttpListeners(config: Config): void {
+function checkHttpListeners(env: Env, config: Config): void {
   const { http } = config;
   if (http.timeouts.headersMs > http.timeouts.requestMs) {
     throw new ConfigError(
       `HTTP_HEADERS_TIMEOUT_MS (${http.timeouts.headersMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${http.timeouts.requestMs}): the request timeout covers the headers too`,
     );
+  }
+  if (http.ops === undefined && env.HTTP_OPS_HOST !== undefined) {
+    throw new ConfigError('HTTP_OPS_HOST: set HTTP_OPS_PORT too; without it /metrics and /docs stay on the webhook port');
+  }
+  if (http.ops && http.ops.port !== 0 && http.ops.port === http.port) {
+    const sameAddress = isWildcardHost(http.host) || isWildcardHost(http.ops.host) || http.host === http.ops.host;
+    if (sameAddress) {
+      throw new ConfigError(
+        `HTTP_OPS_PORT (${http.ops.port}) must differ from HTTP_PORT, unless HTTP_HOST and HTTP_OPS_HOST are two different specific addresses`,
+      );
+    }
   }
 }
 
@@ -182,6 +199,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
     throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
   }
-  checkHttpListeners(config);
+  checkHttpListeners(parsed.data, config);
   return deepFreeze(config);
 }

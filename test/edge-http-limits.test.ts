@@ -37,6 +37,7 @@ afterAll(async () => {
 interface Edge {
   url: string;
   port: number;
+  opsUrl: string | undefined;
   logs: ReturnType<typeof captureLogs>;
   close(): Promise<void>;
 }
@@ -57,6 +58,7 @@ async function startEdge(env: Record<string, string> = {}): Promise<Edge> {
   return {
     url: `http://127.0.0.1:${edge.port}`,
     port: edge.port,
+    opsUrl: edge.opsPort === undefined ? undefined : `http://127.0.0.1:${edge.opsPort}`,
     logs,
     close: () => edge.close(),
   };
@@ -271,6 +273,60 @@ describe('a body over 1 MiB', () => {
       expect(JSON.parse(answer.body)).toEqual({ error: { code: 'BODY_TOO_LARGE', message: 'body exceeds 1 MiB' } });
     } finally {
       agent.destroy();
+    }
+  });
+});
+
+describe('a separate ops listener (HTTP_OPS_PORT)', () => {
+  let edge: Edge;
+  beforeAll(async () => {
+    edge = await startEdge({ HTTP_OPS_PORT: '0', HTTP_OPS_HOST: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await edge?.close();
+  });
+
+  const get = async (base: string, path: string) => {
+    const response = await fetch(`${base}${path}`);
+    return { status: response.status, type: response.headers.get('content-type') ?? '', text: await response.text() };
+  };
+
+  it('when set, then /metrics, /docs and /openapi.json are served there and are 404 on the webhook port', async () => {
+    const opsUrl = edge.opsUrl!;
+    expect(opsUrl).toBeDefined();
+    expect(edge.opsUrl).not.toBe(edge.url);
+    for (const path of ['/metrics', '/docs', '/openapi.json']) {
+      expect(await get(opsUrl, path)).toMatchObject({ status: 200 });
+      const onWebhookPort = await get(edge.url, path);
+      expect(onWebhookPort.status).toBe(404);
+      expect(JSON.parse(onWebhookPort.text)).toEqual({ error: { code: 'NOT_FOUND', message: 'no such route' } });
+    }
+    expect((await get(opsUrl, '/metrics')).text).toContain('edge_webhooks_total');
+    expect((await get(opsUrl, '/docs')).type).toContain('text/html');
+  });
+
+  it('when set, then /healthz and /readyz answer on both ports', async () => {
+    for (const base of [edge.url, edge.opsUrl!]) {
+      expect(await get(base, '/healthz')).toMatchObject({ status: 200, text: '{"status":"alive"}' });
+      expect(await get(base, '/readyz')).toMatchObject({ status: 200, text: '{"status":"ready"}' });
+    }
+  });
+
+  it('when set, then webhooks are handled on the webhook port only, and the ops port counts them', async () => {
+    const event = stripeEvent('customer.created', { object: 'customer', id: stripeId('cus') });
+    expect(await deliver(edge.url, event)).toMatchObject({ status: 200, body: { received: true, outcome: 'ignored' } });
+    expect(await deliver(edge.opsUrl!, event)).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect((await get(edge.opsUrl!, '/metrics')).text).toMatch(/edge_webhooks_total\{event_type="customer.created",outcome="ignored",status="200"\} 1/);
+  });
+
+  it('when unset, then /metrics and /docs stay on the webhook port', async () => {
+    const plain = await startEdge();
+    try {
+      expect(plain.opsUrl).toBeUndefined();
+      expect((await get(plain.url, '/metrics')).status).toBe(200);
+      expect((await get(plain.url, '/docs')).status).toBe(200);
+    } finally {
+      await plain.close();
     }
   });
 });

@@ -44,7 +44,7 @@ const refuseDeclaredOversize: RequestHandler = (req, res, next) => {
 };
 
 /** Body-parser failures (413), unknown routes (404) and anything thrown outside the webhook handler. */
-function answerErrors(deps: EdgeDeps): ErrorRequestHandler {
+function answerErrors(deps: Pick<EdgeDeps, 'metrics' | 'logger'>): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const answer = answerForError(error);
     res.status(answer.status).json(answer.body);
@@ -77,6 +77,19 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   const webhook = stripeWebhookHandler(deps);
   for (const path of WEBHOOK_PATHS) app.post(path, refuseDeclaredOversize, rawBody, webhook);
 
+  mountHealthRoutes(app, deps);
+  // With HTTP_OPS_PORT set they are served only by the ops listener (createOpsApp): a 404 here.
+  if (deps.config.http.ops === undefined) mountOpsRoutes(app, deps);
+
+  app.use((_req, _res, next) => next(new WebhookError('NOT_FOUND', 'no such route')));
+  app.use(answerErrors(deps));
+  return app;
+}
+
+type OpsDeps = Pick<EdgeDeps, 'credits' | 'metrics' | 'logger'>;
+
+/** Liveness and readiness: always on the webhook port, which load balancers probe, and on the ops listener. */
+function mountHealthRoutes(app: Express, deps: OpsDeps): void {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'alive' });
   });
@@ -84,6 +97,10 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     if (await deps.credits.isServing()) res.json({ status: 'ready' });
     else res.status(503).json({ error: { code: 'NOT_READY', message: 'CreditsService is not serving' } });
   });
+}
+
+/** Metrics and documentation: on the webhook port, or only on the ops listener when HTTP_OPS_PORT is set. */
+function mountOpsRoutes(app: Express, deps: OpsDeps): void {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
@@ -96,7 +113,15 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   app.get('/docs', (_req, res) => {
     res.set(DOCS_PAGE_HEADERS).type('html').send(docs.html);
   });
+}
 
+/** The ops listener (HTTP_OPS_HOST:HTTP_OPS_PORT): health, readiness, metrics and documentation; no webhooks. */
+export function createOpsApp(deps: OpsDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(recordDuration(deps.metrics));
+  mountHealthRoutes(app, deps);
+  mountOpsRoutes(app, deps);
   app.use((_req, _res, next) => next(new WebhookError('NOT_FOUND', 'no such route')));
   app.use(answerErrors(deps));
   return app;

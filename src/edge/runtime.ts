@@ -1,14 +1,16 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { createEdgeApp } from './app';
+import { createEdgeApp, createOpsApp } from './app';
 import { createCreditsGateway } from './credits-gateway';
-import { listenHttp } from './http-server';
+import { listenHttp, type HttpServerHandle } from './http-server';
 import { createStripeLineItemFetcher } from './line-items';
 import { createEdgeMetrics } from './metrics';
 import { resolveWebhookSecrets } from './webhook-secrets';
 
 export interface EdgeRuntime {
   port: number;
+  /** The ops listener's port (/metrics, /docs, /openapi.json) when HTTP_OPS_PORT is set. */
+  opsPort?: number;
   close(): Promise<void>;
 }
 
@@ -19,7 +21,7 @@ export interface EdgeRuntimeOptions {
   creditsUrl: string;
 }
 
-/** The edge process: one gRPC channel, the Express app, the HTTP server; closed in that reverse order. */
+/** The edge process: one gRPC channel, the Express app(s), the HTTP server(s); closed in that reverse order. */
 export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRuntimeOptions): Promise<EdgeRuntime> {
   const webhookSecrets = resolveWebhookSecrets(config, logger);
   const metrics = createEdgeMetrics();
@@ -38,20 +40,27 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
         maxRetries: config.stripe.apiMaxRetries,
       })
     : undefined;
-  try {
-    const app = createEdgeApp({ config, webhookSecrets, logger, credits, lineItems, metrics });
-    const { host, timeouts } = config.http;
-    const http = await listenHttp(app, { port: config.http.port, host, timeouts });
-    logger.info({ host, port: http.port, creditsUrl, lineItems: Boolean(lineItems), timeouts }, 'edge listening');
-    return {
-      port: http.port,
-      close: async () => {
-        await http.close(config.shutdownGraceMs);
-        credits.close();
-      },
-    };
-  } catch (error) {
+  const listeners: HttpServerHandle[] = [];
+  const closeAll = async () => {
+    await Promise.all(listeners.map((listener) => listener.close(config.shutdownGraceMs)));
     credits.close();
+  };
+  try {
+    const { host, timeouts, ops } = config.http;
+    const app = createEdgeApp({ config, webhookSecrets, logger, credits, lineItems, metrics });
+    const http = await listenHttp(app, { port: config.http.port, host, timeouts });
+    listeners.push(http);
+    logger.info({ host, port: http.port, creditsUrl, lineItems: Boolean(lineItems), timeouts }, 'edge listening');
+    let opsPort: number | undefined;
+    if (ops) {
+      const opsHttp = await listenHttp(createOpsApp({ credits, metrics, logger }), { port: ops.port, host: ops.host, timeouts });
+      listeners.push(opsHttp);
+      opsPort = opsHttp.port;
+      logger.info({ host: ops.host, port: opsPort }, 'edge ops listening (/metrics, /docs, /openapi.json, /healthz, /readyz)');
+    }
+    return { port: http.port, opsPort, close: closeAll };
+  } catch (error) {
+    await closeAll();
     throw error;
   }
 }
