@@ -24,6 +24,27 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+/** A duration in milliseconds for the edge's HTTP server: at least 100 ms, at most an hour. */
+const httpTimeoutMs = (fallback: number) =>
+  z.coerce
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100 (milliseconds)')
+    .max(3_600_000, 'must be at most 3600000 (one hour, in milliseconds)')
+    .default(fallback);
+
+/** What the edge's HTTP server uses when nothing is configured (README, configuration). */
+export const HTTP_TIMEOUT_DEFAULTS = {
+  /** From the first byte of a request (or the connection) until its headers are complete. */
+  headersMs: 10_000,
+  /** From the first byte of a request until its body is complete. */
+  requestMs: 30_000,
+  /** How long a keep-alive connection may wait for its next request. */
+  keepAliveMs: 5_000,
+  /** How long a socket may go without a byte in either direction (e.g. a client that stops reading the answer). */
+  idleMs: 60_000,
+} as const;
+
 const priceCredits = z
   .string()
   .transform((text, ctx) => {
@@ -92,6 +113,13 @@ const EnvSchema = z.object({
   STRIPE_LIVEMODE: optionalText.pipe(flag.optional()),
   E2E_TEST_MODE: flag.default(false),
   HTTP_PORT: port.default(3000),
+  HTTP_HOST: optionalText,
+  HTTP_OPS_PORT: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), port.optional()),
+  HTTP_OPS_HOST: optionalText,
+  HTTP_HEADERS_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.requestMs),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.keepAliveMs),
+  HTTP_IDLE_TIMEOUT_MS: httpTimeoutMs(HTTP_TIMEOUT_DEFAULTS.idleMs),
   GRPC_PORT: port.default(50051),
   GRPC_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.default(9464),
@@ -137,7 +165,19 @@ function toConfig(env: Env) {
       intervalSeconds: env.RECONCILE_INTERVAL_S,
     },
     e2eTestMode: env.E2E_TEST_MODE,
-    http: { port: env.HTTP_PORT },
+    http: {
+      port: env.HTTP_PORT,
+      /** Undefined: every interface, as Node's listen() does without a host. */
+      host: env.HTTP_HOST,
+      timeouts: {
+        headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+        requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+        keepAliveMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        idleMs: env.HTTP_IDLE_TIMEOUT_MS,
+      },
+      /** Undefined: /metrics, /docs and /openapi.json are served on the webhook port. */
+      ops: env.HTTP_OPS_PORT === undefined ? undefined : { port: env.HTTP_OPS_PORT, host: env.HTTP_OPS_HOST ?? '127.0.0.1' },
+    },
     grpc: {
       host: env.GRPC_HOST,
       port: env.GRPC_PORT,
@@ -161,6 +201,29 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const isWildcardHost = (host: string | undefined): boolean => host === undefined || host === '0.0.0.0' || host === '::';
+
+/** What the schema cannot see one variable at a time; Node would otherwise fail later, or quietly differently. */
+function checkHttpListeners(env: Env, config: Config): void {
+  const { http } = config;
+  if (http.timeouts.headersMs > http.timeouts.requestMs) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS (${http.timeouts.headersMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${http.timeouts.requestMs}): the request timeout covers the headers too`,
+    );
+  }
+  if (http.ops === undefined && env.HTTP_OPS_HOST !== undefined) {
+    throw new ConfigError('HTTP_OPS_HOST: set HTTP_OPS_PORT too; without it /metrics and /docs stay on the webhook port');
+  }
+  if (http.ops && http.ops.port !== 0 && http.ops.port === http.port) {
+    const sameAddress = isWildcardHost(http.host) || isWildcardHost(http.ops.host) || http.host === http.ops.host;
+    if (sameAddress) {
+      throw new ConfigError(
+        `HTTP_OPS_PORT (${http.ops.port}) must differ from HTTP_PORT, unless HTTP_HOST and HTTP_OPS_HOST are two different specific addresses`,
+      );
+    }
+  }
+}
+
 /** Parses and checks the environment once; every process reads this object and nothing else. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
@@ -181,5 +244,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.nodeEnv === 'production' && parsed.data.STRIPE_LIVEMODE === undefined) {
     throw new ConfigError('STRIPE_LIVEMODE: required when NODE_ENV=production (true credits live-mode events only, false test-mode only)');
   }
+  checkHttpListeners(parsed.data, config);
   return deepFreeze(config);
 }

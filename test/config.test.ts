@@ -54,6 +54,13 @@ describe('loadConfig', () => {
     [{ STRIPE_LIVEMODE: 'maybe' }, 'STRIPE_LIVEMODE'],
     [{ MAX_CREDITS_BALANCE: '0' }, 'MAX_CREDITS_BALANCE'],
     [{ MAX_CREDITS_BALANCE: '9007199254740992' }, 'MAX_CREDITS_BALANCE'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: 'ten' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '99' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_IDLE_TIMEOUT_MS: '1500.5' }, 'HTTP_IDLE_TIMEOUT_MS'],
+    [{ HTTP_IDLE_TIMEOUT_MS: '3600001' }, 'HTTP_IDLE_TIMEOUT_MS'],
+    [{ HTTP_OPS_PORT: 'metrics' }, 'HTTP_OPS_PORT'],
+    [{ HTTP_OPS_PORT: '65536' }, 'HTTP_OPS_PORT'],
   ])('when %j, then start-up stops naming %s', (env, variable) => {
     expect(fails(env)).toContain(variable);
   });
@@ -117,5 +124,69 @@ describe('loadConfig: the Stripe API and reconciliation', () => {
     const message = fails({ RECONCILE_INTERVAL_S: '300' });
     expect(message).toContain('RECONCILE_INTERVAL_S');
     expect(message).toContain('STRIPE_SECRET_KEY');
+  });
+});
+
+describe('loadConfig: the edge HTTP server', () => {
+  it('when nothing is set, then the documented timeouts apply, every interface is used and there is no ops listener', () => {
+    expect(loadConfig({}).http).toEqual({
+      port: 3000,
+      host: undefined,
+      timeouts: { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 60_000 },
+      ops: undefined,
+    });
+  });
+
+  it('when the variables are set, then they are used', () => {
+    const env = {
+      HTTP_HOST: '10.0.0.5',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      HTTP_IDLE_TIMEOUT_MS: '120000',
+      HTTP_OPS_PORT: '9465',
+      HTTP_OPS_HOST: '0.0.0.0',
+    };
+    expect(loadConfig(env).http).toEqual({
+      port: 3000,
+      host: '10.0.0.5',
+      timeouts: { headersMs: 2_000, requestMs: 2_000, keepAliveMs: 65_000, idleMs: 120_000 },
+      ops: { port: 9465, host: '0.0.0.0' },
+    });
+  });
+
+  it('when only HTTP_OPS_PORT is set, then the ops listener is on loopback; an empty HTTP_OPS_PORT means none', () => {
+    expect(loadConfig({ HTTP_OPS_PORT: '9465' }).http.ops).toEqual({ port: 9465, host: '127.0.0.1' });
+    expect(loadConfig({ HTTP_OPS_PORT: '0' }).http.ops).toEqual({ port: 0, host: '127.0.0.1' });
+    expect(loadConfig({ HTTP_OPS_PORT: '' }).http.ops).toBeUndefined();
+  });
+
+  it('when the headers timeout exceeds the request timeout, then start-up stops and says why', () => {
+    expect(fails({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toBe(
+      'HTTP_HEADERS_TIMEOUT_MS (40000) must not exceed HTTP_REQUEST_TIMEOUT_MS (30000): the request timeout covers the headers too',
+    );
+  });
+
+  it('when a timeout is too small or not whole milliseconds, then the message says so', () => {
+    expect(fails({ HTTP_REQUEST_TIMEOUT_MS: '50' })).toContain('HTTP_REQUEST_TIMEOUT_MS: must be at least 100 (milliseconds)');
+    expect(fails({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '1.5' })).toContain('HTTP_KEEP_ALIVE_TIMEOUT_MS: must be a whole number of milliseconds');
+  });
+
+  it('when HTTP_OPS_HOST is set without HTTP_OPS_PORT, then start-up stops', () => {
+    expect(fails({ HTTP_OPS_HOST: '0.0.0.0' })).toContain('HTTP_OPS_HOST: set HTTP_OPS_PORT too');
+  });
+
+  it.each([
+    [{ HTTP_OPS_PORT: '3000' }],
+    [{ HTTP_PORT: '8080', HTTP_OPS_PORT: '8080', HTTP_OPS_HOST: '127.0.0.1' }],
+    [{ HTTP_PORT: '8080', HTTP_OPS_PORT: '8080', HTTP_HOST: '10.0.0.5', HTTP_OPS_HOST: '10.0.0.5' }],
+    [{ HTTP_PORT: '8080', HTTP_OPS_PORT: '8080', HTTP_HOST: '::', HTTP_OPS_HOST: '10.0.0.5' }],
+  ])('when the ops listener would take the webhook address (%j), then start-up stops', (env) => {
+    expect(fails(env)).toContain('HTTP_OPS_PORT (');
+  });
+
+  it('when the ops listener has the same port on another specific address, or both ports are 0, then it is accepted', () => {
+    expect(loadConfig({ HTTP_PORT: '8080', HTTP_OPS_PORT: '8080', HTTP_HOST: '10.0.0.5', HTTP_OPS_HOST: '127.0.0.1' }).http.ops).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(loadConfig({ HTTP_PORT: '0', HTTP_OPS_PORT: '0' }).http.ops).toEqual({ port: 0, host: '127.0.0.1' });
   });
 });
