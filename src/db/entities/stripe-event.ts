@@ -1,5 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-import { EVENT_STATUSES } from '../../credits/ports.js';
+import { EVENT_SOURCES, EVENT_STATUSES } from '../../credits/ports.js';
 
 export const StripeEvent = defineEntity({
   name: 'StripeEvent',
@@ -17,6 +17,8 @@ export const StripeEvent = defineEntity({
     payload: p.json<Record<string, unknown>>(),
     receivedAt: p.datetime().defaultRaw('now()'),
     processedAt: p.datetime().nullable(),
+    /** How the event reached us, set by the claim that inserted it (migration 20261202000200). */
+    source: p.enum([...EVENT_SOURCES]).default('webhook'),
   }),
 });
 
