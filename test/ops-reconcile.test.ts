@@ -280,6 +280,18 @@ describe('reconcile against the Events API', { timeout: 120_000 }, () => {
     expect(rest).toMatchObject({ complete: true, counts: { listed: 150, alreadyDone: 100, applied: 50 } });
   });
 
+  it('when an event was stored as rejected (the edge had no line items), then reconcile applies it with the line items it fetches', async () => {
+    const purchase = stripeHas({ packs: 2, delivered: true });
+    // Delivered while the edge had no STRIPE_SECRET_KEY: no line items, no metadata.
+    expect(await deliverByWebhook({ ...purchase, lineItems: [] })).toBe('APPLY_CHECKOUT_OUTCOME_REJECTED');
+    expect(await eventRow(purchase.eventId)).toMatchObject({ status: 'failed', outcome: 'rejected', source: 'webhook' });
+
+    const report = await reconcile();
+    expect(report.items).toEqual([expect.objectContaining({ eventId: purchase.eventId, storedStatus: 'failed', outcome: 'applied', creditsGranted: 200 })]);
+    expect(await eventRow(purchase.eventId)).toMatchObject({ status: 'completed', outcome: 'applied', source: 'webhook', attempts: 2, error_message: null });
+    expect(await balanceOf(purchase.email)).toBe('200');
+  });
+
   it('when a webhook and reconcile apply the same new event at once, then it is credited once', async () => {
     const purchases = Array.from({ length: 10 }, () => stripeHas({ packs: 1, delivered: false }));
     const [, report] = await Promise.all([Promise.all(purchases.map((p) => deliverByWebhook(p))), reconcile()]);
