@@ -238,6 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.reconcile.intervalSeconds !== undefined && !config.stripe.secretKey) {
     throw new ConfigError('RECONCILE_INTERVAL_S: needs STRIPE_SECRET_KEY (reconciliation reads events from the Stripe API)');
   }
+  if (config.reconcile.intervalSeconds !== undefined && config.database.poolMax < 2) {
+    // The pass holds its lock's transaction on one connection and applies events on another.
+    throw new ConfigError('RECONCILE_INTERVAL_S: needs DB_POOL_MAX of at least 2 (the reconcile lock keeps one connection for the whole pass)');
+  }
   if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
     throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
   }

@@ -125,6 +125,13 @@ describe('loadConfig: the Stripe API and reconciliation', () => {
     expect(message).toContain('RECONCILE_INTERVAL_S');
     expect(message).toContain('STRIPE_SECRET_KEY');
   });
+
+  it('when RECONCILE_INTERVAL_S is set with DB_POOL_MAX=1, then start-up stops: the lock needs a connection of its own', () => {
+    const message = fails({ RECONCILE_INTERVAL_S: '300', STRIPE_SECRET_KEY: 'sk_test_abc', DB_POOL_MAX: '1' });
+    expect(message).toContain('RECONCILE_INTERVAL_S');
+    expect(message).toContain('DB_POOL_MAX');
+    expect(loadConfig({ RECONCILE_INTERVAL_S: '300', STRIPE_SECRET_KEY: 'sk_test_abc', DB_POOL_MAX: '2' }).database.poolMax).toBe(2);
+  });
 });
 
 describe('loadConfig: the edge HTTP server', () => {

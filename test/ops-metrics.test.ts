@@ -95,6 +95,8 @@ describe('credits metrics', () => {
     expect(value(samples, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(value(samples, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(samples.some((s) => s.name.startsWith('http_') || s.name.startsWith('edge_'))).toBe(false);
+    // RECONCILE_INTERVAL_S is unset: this process does not reconcile, so it exports no reconcile metrics.
+    expect(samples.some((s) => s.name.startsWith('credits_reconcile_'))).toBe(false);
   });
 
   it('when another path or method is asked, then 404 and 405', async () => {

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsList } from '../migrations/index';
 import { correctBalance } from '../src/credits/corrections';
 import { createCreditsStore } from '../src/db/credits-store';
 import { initORM, type MikroORM } from '../src/db/orm';
 import { formatMigrateResult, runMigrations } from '../src/ops/migrate';
 import { verifyDatabase } from '../src/ops/verify';
-import { migrationsList } from '../migrations/index';
 import { runCli } from './support/cli';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { captureLogs } from './support/log-capture';
@@ -17,15 +17,28 @@ interface Fixture {
 }
 
 const fixtures: Fixture[] = [];
-const MIGRATIONS = migrationsList.map((migration) => migration.name);
+// Every migration in order; the first creates (or adopts) the schema, later ones add to it.
+const ALL = migrationsList.map((migration) => migration.name);
+const FIRST = ALL[0]!;
+const LAST = ALL.at(-1)!;
 
-/** Rolls back every migration but the first, one at a time as `npm run migrate -- --down` does. */
-async function downToTheFirst(orm: MikroORM): Promise<void> {
-  for (;;) {
-    const result = await runMigrations(orm, 'status');
-    if (result.action !== 'status' || result.status.executed.length <= 1) return;
+async function newestExecuted(orm: MikroORM): Promise<string | undefined> {
+  const result = await runMigrations(orm, 'status');
+  return result.action === 'status' ? result.status.executed.at(-1)?.name : undefined;
+}
+
+/** `down` rolls back one migration at a time: roll back, newest first, until `name` is the newest executed. */
+async function downUntilNewest(orm: MikroORM, name: string): Promise<void> {
+  while ((await newestExecuted(orm)) !== name) {
+    if ((await newestExecuted(orm)) === undefined) throw new Error(`${name} is not executed`);
     await runMigrations(orm, 'down');
   }
+}
+
+/** Rolls back every migration, newest first. */
+async function downAll(orm: MikroORM): Promise<void> {
+  await downUntilNewest(orm, FIRST);
+  await runMigrations(orm, 'down');
 }
 
 async function emptyDatabase(): Promise<Fixture> {
@@ -62,14 +75,16 @@ describe('migrate', { timeout: 90_000 }, () => {
     f = await emptyDatabase();
   });
 
-  it('when the database is empty, then status lists every migration as pending and a dry run prints SQL without applying it', async () => {
+  it('when the database is empty, then status lists the migration as pending and a dry run prints SQL without applying it', async () => {
     const status = await runMigrations(f.orm, 'status');
-    expect(status).toEqual({ action: 'status', status: { executed: [], pending: MIGRATIONS } });
-    expect(formatMigrateResult(status)).toContain(`Pending (${MIGRATIONS.length}):\n  Migration20261126000000_credits_schema`);
+    expect(status).toEqual({ action: 'status', status: { executed: [], pending: ALL } });
+    expect(formatMigrateResult(status)).toContain(`Pending (${ALL.length}):\n  ${ALL.join('\n  ')}`);
 
     const plan = await runMigrations(f.orm, 'up', true);
     const text = formatMigrateResult(plan);
-    for (const name of MIGRATIONS) expect(text).toContain(`-- up: ${name}`);
+    expect(text).toContain('-- up: Migration20261126000000_credits_schema');
+    expect(text).toContain('-- up: Migration20261202000200_event_source');
+    expect(text).toContain(`ADD COLUMN source text NOT NULL DEFAULT 'webhook'`);
     expect(text).toContain('CREATE TABLE stripe_events');
     expect(text).toContain('CREATE TABLE stripe_customers');
     expect(await tables(f.sql)).toEqual([]);
@@ -77,22 +92,37 @@ describe('migrate', { timeout: 90_000 }, () => {
 
   it('when migrated up, then the schema verifies; down rolls back the last migration; up again restores it', async () => {
     const up = await runMigrations(f.orm, 'up');
-    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: MIGRATIONS, status: { pending: [] } });
+    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: ALL, status: { pending: [] } });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
     expect(await runMigrations(f.orm, 'up')).toMatchObject({ applied: [] });
+    expect(await columns(f.sql, 'stripe_events')).toContain('source');
 
-    const last = MIGRATIONS.at(-1)!;
     const downPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
-    expect(downPlan).toContain(`-- down: ${last}`);
-    expect(downPlan).not.toContain('-- down: Migration20261126000000_credits_schema');
+    expect(downPlan).toContain(`-- down: ${LAST}`);
+    expect(downPlan).not.toContain(`-- down: ${FIRST}`);
     expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_customers', 'stripe_events', 'users']);
 
+    // One down rolls back the newest migration only; up applies it again.
+    const last = await runMigrations(f.orm, 'down');
+    expect(last).toMatchObject({ applied: [LAST], status: { pending: [LAST] } });
+    expect(await runMigrations(f.orm, 'up')).toMatchObject({ applied: [LAST] });
+    expect((await verifyDatabase(f.orm)).ok).toBe(true);
+
+    // The event-source migration's down drops the column (and its check), and nothing else.
+    await downUntilNewest(f.orm, 'Migration20261202000200_event_source');
+    await runMigrations(f.orm, 'down');
+    expect(await columns(f.sql, 'stripe_events')).not.toContain('source');
+    expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_events', 'users']);
+    await runMigrations(f.orm, 'up');
+    expect(await columns(f.sql, 'stripe_events')).toContain('source');
+
+    await downUntilNewest(f.orm, FIRST);
+    const firstPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
+    expect(firstPlan).toContain(`-- down: ${FIRST}`);
+    expect(firstPlan).toContain('DROP TABLE IF EXISTS credit_transactions');
     const down = await runMigrations(f.orm, 'down');
-    expect(down).toMatchObject({ applied: [last], status: { pending: [last] } });
-    await downToTheFirst(f.orm);
-    const first = await runMigrations(f.orm, 'down');
-    expect(first).toMatchObject({ applied: ['Migration20261126000000_credits_schema'], status: { executed: [], pending: MIGRATIONS } });
-    // The first migration's down keeps a users(id, email) table: it may have predated the service.
+    expect(down).toMatchObject({ applied: [FIRST], status: { executed: [], pending: ALL } });
+    // The migration's down keeps a users(id, email) table: it may have predated the service.
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);
 
@@ -103,7 +133,7 @@ describe('migrate', { timeout: 90_000 }, () => {
   it('when run as `npm run migrate` does, then --status and a usage error have the right exit codes', async () => {
     const status = await runCli('src/cli/migrate.ts', ['--status'], f.database.url);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`Executed \\(${MIGRATIONS.length}\\):\n {2}Migration20261126000000_credits_schema {2}\\d{4}-\\d{2}-\\d{2}T`));
+    expect(status.stdout).toMatch(new RegExp(`Executed \\(${ALL.length}\\):\\n {2}Migration20261126000000_credits_schema {2}\\d{4}-\\d{2}-\\d{2}T`));
     expect(status.stdout).toContain('Pending (0):\n  none');
     const wrong = await runCli('src/cli/migrate.ts', ['--down', '--status'], f.database.url);
     expect([wrong.code, wrong.stderr]).toEqual([2, 'error: use either --down or --status\nRun `npm run migrate -- --help` for usage.\n']);
@@ -143,8 +173,7 @@ describe('migrate adopting a legacy users table', () => {
     await correctBalance(store, 'grant', { user: 'second@example.com', credits: 7, reason: 'adoption test', operator: 'support-test' });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
 
-    await downToTheFirst(f.orm);
-    await runMigrations(f.orm, 'down');
+    await downAll(f.orm);
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);
     const kept = await f.sql.query('SELECT id, email FROM users ORDER BY id');

@@ -45,6 +45,7 @@ describe('stats', () => {
       { kind: 'revoke', entries: 1, credits: '-5' },
     ]);
     expect(stats.creditsGranted).toBe('360');
+    expect(stats.purchasesBySource).toEqual({ webhook: 2, reconcile: 0 });
 
     const wide = await collectStats(h.orm.em.fork(), { since: new Date(Date.now() - 7 * 86_400_000) });
     expect(wide.creditsGranted).toBe('1360');
@@ -57,6 +58,7 @@ describe('stats', () => {
     expect(text).toContain(rejectedEventId);
     expect(text).toMatch(/users\s+with credits\s+credits outstanding\n\s+4\s+3\s+1355/);
     expect(text).toContain('credits granted: 360');
+    expect(text).toContain('purchases: 2 delivered by webhook, 0 recovered by reconcile');
     expect(text).not.toContain('@');
   });
 });

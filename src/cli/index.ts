@@ -1,6 +1,7 @@
 import { EXIT, type CliCommand } from './command.js';
 import { grantCommand } from './commands/grant.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { revokeCommand } from './commands/revoke.js';
 import { statsCommand } from './commands/stats.js';
@@ -8,7 +9,7 @@ import { verifyCommand } from './commands/verify.js';
 import { print, processIo, type CliIo } from './io.js';
 import { finish, runCommand } from './run.js';
 
-const COMMANDS: readonly CliCommand[] = [verifyCommand, statsCommand, replayCommand, grantCommand, revokeCommand, migrateCommand];
+const COMMANDS: readonly CliCommand[] = [verifyCommand, statsCommand, replayCommand, reconcileCommand, grantCommand, revokeCommand, migrateCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { resolveCheckoutUser } from './checkout-user.js';
 import { purchaseCredits, type CreditRules } from './credit-rules.js';
 import { CheckoutRejected, CreditsError } from './errors.js';
-import type { CreditsStore, CustomerLink, EventStatus, UnitOfWork, UserRecord } from './ports.js';
+import type { CreditsStore, CustomerLink, EventSource, EventStatus, UnitOfWork, UserRecord } from './ports.js';
 
 export interface CheckoutResult {
   outcome: CheckoutOutcome;
@@ -55,8 +55,8 @@ function decide(event: StripeEvent, rules: CreditRules): Omit<Decision, 'credits
   return 'credit';
 }
 
-async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: CreditRules, logger: Logger): Promise<CheckoutResult> {
-  const claimed = await uow.events.claim(event);
+async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: CreditRules, logger: Logger, source: EventSource): Promise<CheckoutResult> {
+  const claimed = await uow.events.claim(event, source);
   if (claimed.status === 'completed' || claimed.status === 'ignored') {
     const user = claimed.userId ? await uow.users.find({ kind: 'legacy_id', value: claimed.userId }) : undefined;
     return { outcome: 'duplicate', user, creditsGranted: 0, reason: 'event_already_processed' };
@@ -75,16 +75,24 @@ async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: Cr
 /**
  * Applies one Stripe event exactly once: the event row, the ledger row and the balance are
  * committed together or not at all. A lost race is retried; an outage surfaces as UNAVAILABLE.
- * The webhook (over gRPC), replay and reconcile all come through here.
+ * The webhook (over gRPC), replay and reconcile all come through here. `source` is recorded when
+ * the event is stored for the first time ('webhook' unless reconcile found it); replay re-applies
+ * stored events, whose source never changes.
  */
-export async function applyStripeEvent(store: CreditsStore, event: StripeEvent, rules: CreditRules, logger: Logger): Promise<CheckoutResult> {
+export async function applyStripeEvent(
+  store: CreditsStore,
+  event: StripeEvent,
+  rules: CreditRules,
+  logger: Logger,
+  source: EventSource = 'webhook',
+): Promise<CheckoutResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.transaction((uow) => applyInTransaction(uow, event, rules, logger));
+      return await store.transaction((uow) => applyInTransaction(uow, event, rules, logger, source));
     } catch (error) {
       if (error instanceof CheckoutRejected) {
         // A rejection survives the rolled-back purchase: it is stored as failed, in a transaction of its own.
-        await store.transaction((uow) => uow.events.recordRejection(event, error.message));
+        await store.transaction((uow) => uow.events.recordRejection(event, error.message, source));
         logger.info({ reason: error.reason }, 'checkout rejected');
         return { outcome: 'rejected', creditsGranted: 0, reason: error.reason };
       }

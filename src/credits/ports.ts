@@ -35,6 +35,13 @@ export interface UserRepository {
 export const EVENT_STATUSES = ['processing', 'completed', 'failed', 'ignored', 'pending'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
+/**
+ * How an event reached the service: delivered by Stripe to the webhook, or found in Stripe's
+ * Events API by reconcile. Recorded once, when the event is first stored.
+ */
+export const EVENT_SOURCES = ['webhook', 'reconcile'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
 export interface ClaimedEvent {
   /** The status the event had before this delivery ('processing' when it is new). */
   status: EventStatus;
@@ -52,13 +59,14 @@ export interface EventDecision {
 
 export interface StripeEventRepository {
   /**
-   * Inserts the event as processing with its line items, or counts another attempt and locks the
-   * stored row (keeping the line items stored first, adding them if it had none).
+   * Inserts the event as processing with its line items, recording its `source`, or counts another
+   * attempt and locks the stored row (keeping the line items stored first, adding them if it had
+   * none; the source stays what the first insert recorded).
    */
-  claim(event: StripeEvent): Promise<ClaimedEvent>;
+  claim(event: StripeEvent, source: EventSource): Promise<ClaimedEvent>;
   finish(eventId: string, decision: EventDecision): Promise<void>;
-  /** Stores the event as failed/rejected unless it was completed or ignored meanwhile. */
-  recordRejection(event: StripeEvent, message: string): Promise<void>;
+  /** Stores the event as failed/rejected unless it was completed or ignored meanwhile; `source` as for claim. */
+  recordRejection(event: StripeEvent, message: string, source: EventSource): Promise<void>;
 }
 
 export const LEDGER_KINDS = ['purchase', 'grant', 'revoke'] as const;

@@ -41,7 +41,8 @@ export function creditsServiceHandlers({ store, rules, call, onCheckoutResult }:
       { ...call, method: 'ApplyCheckout' },
       async (request, { logger, summary }) => {
         const event = stripeEventFromRequest(request);
-        const result = await applyStripeEvent(store, event, rules, logger);
+        // ApplyCheckout is how the edge hands over what Stripe delivered: the event came by webhook.
+        const result = await applyStripeEvent(store, event, rules, logger, 'webhook');
         onCheckoutResult?.(result);
         Object.assign(summary, { eventType: event.type, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
         return {

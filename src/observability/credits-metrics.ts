@@ -6,6 +6,19 @@ export interface CreditsMetrics {
   registry: Registry;
   onCallFinished(method: string, code: string, seconds: number): void;
   onCheckoutResult(result: CheckoutResult): void;
+  /** Told each reconcile pass of this process (nothing is exported when reconciliation is off). */
+  onReconcilePass(pass: ReconcilePassMetrics): void;
+}
+
+/** What the metrics read of one reconcile pass. */
+export interface ReconcilePassMetrics {
+  /** completed: listed to the end; failed: could not finish; skipped: another replica held the lock; stopped: shutdown. */
+  status: 'completed' | 'failed' | 'skipped' | 'stopped';
+  finishedAt: Date;
+  /** Purchases credited by the pass (outcome applied). */
+  applied: number;
+  /** Events the pass could not apply (Stripe API, undecodable event, database), retried next pass. */
+  failedEvents: number;
 }
 
 /** The database pool's state, read at scrape time rather than polled; undefined once closed. */
@@ -18,7 +31,13 @@ export interface PoolStats {
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefined }): CreditsMetrics {
+export interface CreditsMetricsOptions {
+  pool: () => PoolStats | undefined;
+  /** Whether this process reconciles (RECONCILE_INTERVAL_S): only then are the credits_reconcile_* metrics exported. */
+  reconcile?: boolean;
+}
+
+export function createCreditsMetrics({ pool, reconcile = false }: CreditsMetricsOptions): CreditsMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -80,6 +99,35 @@ export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefin
     },
   });
 
+  const reconcileRegisters = reconcile ? registers : [];
+  const reconcileLastSuccess = new Gauge({
+    name: 'credits_reconcile_last_success_timestamp_seconds',
+    help: 'Unix time at which the last reconcile pass of this process listed every event of its window to the end (0: none yet)',
+    registers: reconcileRegisters,
+  });
+  const reconcileRecovered = new Counter({
+    name: 'credits_reconcile_recovered_events_total',
+    help: 'Purchases credited by reconcile: events Stripe had that the webhook never delivered (outcome applied)',
+    registers: reconcileRegisters,
+  });
+  const reconcileFailures = new Counter({
+    name: 'credits_reconcile_failures_total',
+    help: 'Reconcile failures: kind=run a pass that could not finish, kind=event an event a pass could not apply (retried next pass)',
+    labelNames: ['kind'] as const,
+    registers: reconcileRegisters,
+  });
+  const reconcileRuns = new Counter({
+    name: 'credits_reconcile_runs_total',
+    help: 'Reconcile passes by result: completed, failed, skipped (another replica held the lock), stopped (shutdown)',
+    labelNames: ['result'] as const,
+    registers: reconcileRegisters,
+  });
+  if (reconcile) {
+    // Every series from the start, so that rate() and absent() work before the first pass or failure.
+    for (const kind of ['run', 'event']) reconcileFailures.inc({ kind }, 0);
+    for (const result of ['completed', 'failed', 'skipped', 'stopped']) reconcileRuns.inc({ result }, 0);
+  }
+
   return {
     registry,
     onCallFinished(method, code, seconds) {
@@ -90,6 +138,14 @@ export function createCreditsMetrics({ pool }: { pool: () => PoolStats | undefin
       outcomes.inc({ outcome: result.outcome });
       if (result.outcome === 'applied') granted.inc(result.creditsGranted);
       if (result.customerLink === 'linked_to_another_user') linkConflicts.inc();
+    },
+    onReconcilePass(pass) {
+      if (!reconcile) return;
+      reconcileRuns.inc({ result: pass.status });
+      if (pass.status === 'completed') reconcileLastSuccess.set(Math.floor(pass.finishedAt.getTime() / 1000));
+      if (pass.status === 'failed') reconcileFailures.inc({ kind: 'run' });
+      if (pass.failedEvents > 0) reconcileFailures.inc({ kind: 'event' }, pass.failedEvents);
+      if (pass.applied > 0) reconcileRecovered.inc(pass.applied);
     },
   };
 }

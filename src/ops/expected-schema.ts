@@ -1,5 +1,6 @@
 /**
- * What migrations/Migration20261126000000_credits_schema.ts creates, as `verify` checks it.
+ * What the migrations create (Migration20261126000000_credits_schema.ts, then
+ * Migration20261202000200_event_source.ts: stripe_events.source), as `verify` checks it.
  * Keep in step with the migrations: a new migration that changes the schema changes this file.
  */
 
@@ -36,6 +37,7 @@ export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
     line_items: { types: ['jsonb'] },
     received_at: { types: TIMESTAMPTZ, notNull: true },
     processed_at: { types: TIMESTAMPTZ },
+    source: { types: ['text'], notNull: true },
   },
   credit_transactions: {
     id: { types: ['bigint'], notNull: true },
@@ -73,6 +75,7 @@ export const EXPECTED_CONSTRAINTS: readonly ExpectedConstraint[] = [
   { table: 'stripe_events', type: 'u', name: 'stripe_events_event_id_key', why: 'one row per Stripe event' },
   { table: 'stripe_events', type: 'c', name: 'stripe_events_status_check', why: 'known event statuses only' },
   { table: 'stripe_events', type: 'c', name: 'stripe_events_attempts_positive', why: 'attempts counted from 1' },
+  { table: 'stripe_events', type: 'c', name: 'stripe_events_source_check', why: 'an event came by webhook or by reconcile' },
   { table: 'credit_transactions', type: 'p', columns: ['id'], why: 'credit_transactions primary key' },
   { table: 'credit_transactions', type: 'u', name: 'credit_transactions_checkout_session_id_key', why: 'one credit per Checkout Session' },
   { table: 'credit_transactions', type: 'c', name: 'credit_transactions_kind_check', why: 'ledger kinds purchase, grant, revoke' },

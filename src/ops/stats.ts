@@ -31,6 +31,11 @@ export interface Stats {
   /** Ledger entries created inside the window, by kind (purchase, grant, revoke). */
   ledger: LedgerWindow[];
   creditsGranted: string;
+  /**
+   * Purchases inside the window by how their event arrived: delivered by the webhook, or
+   * recovered by reconcile from Stripe's Events API (stripe_events.source).
+   */
+  purchasesBySource: { webhook: number; reconcile: number };
 }
 
 export interface StatsOptions {
@@ -61,6 +66,13 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
     [since, until],
   );
 
+  const bySource = await sql<{ source: string; purchases: string }[]>(em,
+    `SELECT e.source, count(*) AS purchases FROM credit_transactions t JOIN stripe_events e ON e.event_id = t.stripe_event_id
+     WHERE t.kind = 'purchase' AND t.created_at >= ? AND t.created_at <= ? GROUP BY e.source`,
+    [since, until],
+  );
+  const purchasesFrom = (source: string) => Number(bySource.find((row) => row.source === source)?.purchases ?? 0);
+
   const byTypeAndStatus = eventRows.map((row) => ({ eventType: row.event_type, status: row.status, count: Number(row.count) }));
   const byStatus: Record<string, number> = {};
   for (const row of byTypeAndStatus) byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
@@ -79,6 +91,7 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
     users: { total: Number(users?.total ?? 0), withCredits: Number(users?.with_credits ?? 0), creditsOutstanding: String(users?.outstanding ?? 0) },
     ledger: ledger.map((row) => ({ kind: row.kind, entries: Number(row.entries), credits: String(row.credits) })),
     creditsGranted: granted.toString(),
+    purchasesBySource: { webhook: purchasesFrom('webhook'), reconcile: purchasesFrom('reconcile') },
   };
 }
 
@@ -115,6 +128,7 @@ export function formatStats(stats: Stats): string {
     stats.ledger.length === 0
       ? '  no entries'
       : table([['  kind', 'entries', 'credits'], ...stats.ledger.map((row) => [`  ${row.kind}`, String(row.entries), row.credits])]),
+    `  purchases: ${stats.purchasesBySource.webhook} delivered by webhook, ${stats.purchasesBySource.reconcile} recovered by reconcile`,
   ];
   return sections.join('\n');
 }

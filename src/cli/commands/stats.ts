@@ -7,7 +7,8 @@ import { print } from '../io.js';
 const HELP = `Usage: npm run cli -- stats [--since <when>] [--failures <n>] [--json]
 
 Shows stored Stripe events by type and status, the most recent failures with their reasons, how
-many users hold credits, and the ledger (purchases, grants, revokes) inside a time window.
+many users hold credits, and the ledger (purchases, grants, revokes) inside a time window, with
+how many purchases were delivered by the webhook and how many recovered by reconcile.
 
 Options:
   --since <when>    start of the window: a duration back from now (30m, 24h, 7d) or an ISO date

@@ -1,5 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core';
-import { EVENT_STATUSES } from '../../credits/ports.js';
+import { EVENT_SOURCES, EVENT_STATUSES } from '../../credits/ports.js';
 
 export const StripeEvent = defineEntity({
   name: 'StripeEvent',
@@ -19,6 +19,8 @@ export const StripeEvent = defineEntity({
     lineItems: p.json<{ priceId: string; quantity: number }[]>().nullable(),
     receivedAt: p.datetime().defaultRaw('now()'),
     processedAt: p.datetime().nullable(),
+    /** How the event reached us, set by the claim that inserted it (migration 20261202000200). */
+    source: p.enum([...EVENT_SOURCES]).default('webhook'),
   }),
 });
 
