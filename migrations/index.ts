@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000_credits_schema } from './Migration20261126000000_credits_schema.js';
+import { Migration20261202000100_spending } from './Migration20261202000100_spending.js';
 
 /**
  * Every migration, in order. Listed here rather than found by a glob so that the migrator gets
@@ -7,4 +8,5 @@ import { Migration20261126000000_credits_schema } from './Migration2026112600000
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000000_credits_schema', class: Migration20261126000000_credits_schema },
+  { name: 'Migration20261202000100_spending', class: Migration20261202000100_spending },
 ];

@@ -16,6 +16,8 @@ interface Fixture {
 }
 
 const fixtures: Fixture[] = [];
+const FIRST = 'Migration20261126000000_credits_schema';
+const SPENDING = 'Migration20261202000100_spending';
 
 async function emptyDatabase(): Promise<Fixture> {
   const database = await createTestDatabase();
@@ -51,32 +53,41 @@ describe('migrate', { timeout: 90_000 }, () => {
     f = await emptyDatabase();
   });
 
-  it('when the database is empty, then status lists the migration as pending and a dry run prints SQL without applying it', async () => {
+  it('when the database is empty, then status lists the migrations as pending and a dry run prints SQL without applying it', async () => {
     const status = await runMigrations(f.orm, 'status');
-    expect(status).toEqual({ action: 'status', status: { executed: [], pending: ['Migration20261126000000_credits_schema'] } });
-    expect(formatMigrateResult(status)).toContain('Pending (1):\n  Migration20261126000000_credits_schema');
+    expect(status).toEqual({ action: 'status', status: { executed: [], pending: [FIRST, SPENDING] } });
+    expect(formatMigrateResult(status)).toContain(`Pending (2):\n  ${FIRST}\n  ${SPENDING}`);
 
     const plan = await runMigrations(f.orm, 'up', true);
     const text = formatMigrateResult(plan);
-    expect(text).toContain('-- up: Migration20261126000000_credits_schema');
+    expect(text).toContain(`-- up: ${FIRST}`);
+    expect(text).toContain(`-- up: ${SPENDING}`);
     expect(text).toContain('CREATE TABLE stripe_events');
+    expect(text).toContain('CREATE TABLE credit_reservations');
     expect(text).toContain('CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key');
     expect(await tables(f.sql)).toEqual([]);
   });
 
   it('when migrated up, then the schema verifies; down rolls back the last migration; up again restores it', async () => {
     const up = await runMigrations(f.orm, 'up');
-    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: ['Migration20261126000000_credits_schema'], status: { pending: [] } });
+    expect(up).toMatchObject({ action: 'up', dryRun: false, applied: [FIRST, SPENDING], status: { pending: [] } });
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
     expect(await runMigrations(f.orm, 'up')).toMatchObject({ applied: [] });
 
-    const downPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
-    expect(downPlan).toContain('-- down: Migration20261126000000_credits_schema');
-    expect(downPlan).toContain('DROP TABLE IF EXISTS credit_transactions');
+    const spendingDownPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
+    expect(spendingDownPlan).toContain(`-- down: ${SPENDING}`);
+    expect(spendingDownPlan).toContain('DROP TABLE credit_reservations');
+    expect(await tables(f.sql)).toEqual(['credit_reservations', 'credit_transactions', 'stripe_events', 'users']);
+    expect(await runMigrations(f.orm, 'down')).toMatchObject({ applied: [SPENDING], status: { pending: [SPENDING] } });
     expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_events', 'users']);
+    expect(await columns(f.sql, 'credit_transactions')).toEqual(['id', 'user_id', 'amount', 'kind', 'checkout_session_id', 'stripe_event_id', 'reason', 'created_at']);
+
+    const downPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
+    expect(downPlan).toContain(`-- down: ${FIRST}`);
+    expect(downPlan).toContain('DROP TABLE IF EXISTS credit_transactions');
 
     const down = await runMigrations(f.orm, 'down');
-    expect(down).toMatchObject({ applied: ['Migration20261126000000_credits_schema'], status: { executed: [], pending: ['Migration20261126000000_credits_schema'] } });
+    expect(down).toMatchObject({ applied: [FIRST], status: { executed: [], pending: [FIRST, SPENDING] } });
     // The migration's down keeps a users(id, email) table: it may have predated the service.
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);
@@ -88,7 +99,7 @@ describe('migrate', { timeout: 90_000 }, () => {
   it('when run as `npm run migrate` does, then --status and a usage error have the right exit codes', async () => {
     const status = await runCli('src/cli/migrate.ts', ['--status'], f.database.url);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/Executed \(1\):\n {2}Migration20261126000000_credits_schema {2}\d{4}-\d{2}-\d{2}T/);
+    expect(status.stdout).toMatch(/Executed \(2\):\n {2}Migration20261126000000_credits_schema {2}\d{4}-\d{2}-\d{2}T.*\n {2}Migration20261202000100_spending {2}\d{4}-/);
     expect(status.stdout).toContain('Pending (0):\n  none');
     const wrong = await runCli('src/cli/migrate.ts', ['--down', '--status'], f.database.url);
     expect([wrong.code, wrong.stderr]).toEqual([2, 'error: use either --down or --status\nRun `npm run migrate -- --help` for usage.\n']);
@@ -129,6 +140,7 @@ describe('migrate adopting a legacy users table', () => {
     expect((await verifyDatabase(f.orm)).ok).toBe(true);
 
     await runMigrations(f.orm, 'down');
+    await runMigrations(f.orm, 'down');
     expect(await tables(f.sql)).toEqual(['users']);
     expect(await columns(f.sql, 'users')).toEqual(['id', 'email']);
     const kept = await f.sql.query('SELECT id, email FROM users ORDER BY id');
@@ -138,5 +150,37 @@ describe('migrate adopting a legacy users table', () => {
       { id: 3, email: null },
       { id: Number(created.id), email: 'new@example.com' },
     ]);
+  });
+});
+
+describe('migrate: the spending migration on a ledger that has rows', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await emptyDatabase();
+    await f.orm.getMigrator().up({ to: FIRST });
+  });
+
+  it('when applied, then old rows get balance_after from a running sum per user; down refuses once a spend exists', async () => {
+    const { rows: users } = await f.sql.query<{ id: string }>(`INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com') RETURNING id`);
+    const [a, b] = users.map((row) => row.id);
+    for (const [user, amount, kind] of [[a, 100, 'grant'], [b, 7, 'grant'], [a, -30, 'revoke'], [a, 5, 'grant']] as const) {
+      await f.sql.query('INSERT INTO credit_transactions (user_id, amount, kind, reason) VALUES ($1, $2, $3, $4)', [user, amount, kind, 'seed']);
+      await f.sql.query('UPDATE users SET credits_balance = credits_balance + $2 WHERE id = $1', [user, amount]);
+    }
+    await runMigrations(f.orm, 'up');
+    const { rows } = await f.sql.query('SELECT user_id, amount, balance_after, metadata FROM credit_transactions ORDER BY id');
+    expect(rows.map((row) => [String(row.user_id), row.amount, row.balance_after, row.metadata])).toEqual([
+      [a, '100', '100', {}],
+      [b, '7', '7', {}],
+      [a, '-30', '70', {}],
+      [a, '5', '75', {}],
+    ]);
+    expect((await verifyDatabase(f.orm)).ok).toBe(true);
+
+    const store = createCreditsStore(f.orm);
+    await store.transaction((uow) => uow.ledger.post({ userId: a!, kind: 'spend', amount: -5, idempotencyKey: 'migration-test' }));
+    await expect(runMigrations(f.orm, 'down')).rejects.toThrow(/spends or captures/);
+    expect(await tables(f.sql)).toContain('credit_reservations');
+    expect((await verifyDatabase(f.orm)).ok).toBe(true);
   });
 });

@@ -54,6 +54,17 @@ export function userRepository(em: EntityManager): UserRepository {
     async linkStripeCustomer(userId, customerId) {
       await sql(em, 'UPDATE users SET stripe_customer_id = ? WHERE id = ? AND stripe_customer_id IS NULL', [customerId, userId]);
     },
+    async findBalance(identifier) {
+      // One statement, one snapshot: the balance and the holds are read at the same moment.
+      const [row] = await sql<(UserRow & { held: string })[]>(
+        em,
+        `SELECT ${COLUMNS}, (SELECT coalesce(sum(r.amount), 0) FROM credit_reservations r
+           WHERE r.user_id = users.id AND r.status = 'held' AND r.expire_time > statement_timestamp()) AS held
+         FROM users WHERE ${WHERE_BY_KIND[identifier.kind]} LIMIT 1`,
+        [identifier.value],
+      );
+      return row && { user: toUserRecord(row), held: String(row.held) };
+    },
     async lockBalance(userId) {
       const [row] = await sql<{ credits_balance: string }[]>(em, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [userId]);
       if (!row) throw new Error(`user ${userId} vanished while it was locked`);

@@ -40,7 +40,7 @@ function finished(check: Check, count = check.problems.length): VerifyCheck {
 async function checkColumns(em: EntityManager): Promise<VerifyCheck> {
   const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>(em,
     `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
-     WHERE table_schema = current_schema() AND table_name IN (?, ?, ?)`,
+     WHERE table_schema = current_schema() AND table_name IN (${Object.keys(EXPECTED_TABLES).map(() => '?').join(', ')})`,
     Object.keys(EXPECTED_TABLES),
   );
   const problems: string[] = [];
@@ -147,6 +147,10 @@ function invariantTitles(stuckAfterSeconds: number) {
     session_credited_once: 'no Checkout Session credited twice',
     applied_event_has_ledger: 'every applied event has its ledger row',
     nothing_stuck_processing: `nothing stuck in processing (older than ${stuckAfterSeconds}s)`,
+    uncaptured_reservation_has_no_capture: 'no reservation that is not captured has a capture ledger row',
+    captured_reservation_has_capture: 'every captured reservation has its capture ledger row, for the amount captured',
+    available_non_negative: 'no user has more credits held by live reservations than owned',
+    balance_after_matches_balance: "every user's newest ledger row records the balance",
   };
 }
 
@@ -186,6 +190,39 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
     limit,
     [stuckAfterSeconds],
   );
+  const strayCapture = await examples<{ reservation_id: string; status: string; id: string; uuid: string; total: string }>(
+    em,
+    `SELECT r.id AS reservation_id, r.status, u.id, u.uuid, count(*) OVER () AS total
+     FROM credit_reservations r JOIN users u ON u.id = r.user_id
+     WHERE r.status <> 'captured' AND EXISTS (SELECT 1 FROM credit_transactions t WHERE t.reservation_id = r.id)
+     ORDER BY r.created_at`,
+    limit,
+  );
+  const missingCapture = await examples<{ reservation_id: string; captured_amount: string; taken: string | null; id: string; uuid: string; total: string }>(
+    em,
+    `SELECT r.id AS reservation_id, r.captured_amount, -t.amount AS taken, u.id, u.uuid, count(*) OVER () AS total
+     FROM credit_reservations r JOIN users u ON u.id = r.user_id
+     LEFT JOIN credit_transactions t ON t.reservation_id = r.id AND t.kind = 'capture'
+     WHERE r.status = 'captured' AND (t.id IS NULL OR -t.amount <> r.captured_amount OR t.user_id <> r.user_id)
+     ORDER BY r.created_at`,
+    limit,
+  );
+  const overHeld = await examples<{ id: string; uuid: string; credits_balance: string; held: string; total: string }>(
+    em,
+    `SELECT u.id, u.uuid, u.credits_balance, h.held, count(*) OVER () AS total
+     FROM users u JOIN (SELECT user_id, sum(amount) AS held FROM credit_reservations
+                        WHERE status = 'held' AND expire_time > statement_timestamp() GROUP BY user_id) h ON h.user_id = u.id
+     WHERE h.held > u.credits_balance ORDER BY u.id`,
+    limit,
+  );
+  // Rows written by hand without balance_after say nothing either way.
+  const staleAfter = await examples<{ id: string; uuid: string; credits_balance: string; balance_after: string; entry_id: string; total: string }>(
+    em,
+    `SELECT u.id, u.uuid, u.credits_balance, t.balance_after, t.id AS entry_id, count(*) OVER () AS total
+     FROM users u JOIN LATERAL (SELECT id, balance_after FROM credit_transactions WHERE user_id = u.id ORDER BY id DESC LIMIT 1) t ON true
+     WHERE t.balance_after IS NOT NULL AND t.balance_after <> u.credits_balance ORDER BY u.id`,
+    limit,
+  );
   const user = (row: { id: string; uuid: string }) => `user ${row.id} (${row.uuid})`;
   const titles = invariantTitles(stuckAfterSeconds);
   const invariant = (id: InvariantId, problems: string[], total: number): VerifyCheck =>
@@ -213,6 +250,30 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
         (row) => `event ${row.event_id} (${row.event_type}) processing since ${new Date(row.received_at).toISOString()}, ${row.attempts} attempt(s)`,
       ),
       stuck.total,
+    ),
+    invariant(
+      'uncaptured_reservation_has_no_capture',
+      strayCapture.rows.map((row) => `${user(row)}: reservation ${row.reservation_id} is ${row.status} but has a capture ledger row`),
+      strayCapture.total,
+    ),
+    invariant(
+      'captured_reservation_has_capture',
+      missingCapture.rows.map((row) =>
+        row.taken === null
+          ? `${user(row)}: reservation ${row.reservation_id} is captured (${row.captured_amount}) but has no capture ledger row`
+          : `${user(row)}: reservation ${row.reservation_id} captured ${row.captured_amount}, its capture ledger row took ${row.taken} (or belongs to another user)`,
+      ),
+      missingCapture.total,
+    ),
+    invariant(
+      'available_non_negative',
+      overHeld.rows.map((row) => `${user(row)}: balance ${row.credits_balance}, held by live reservations ${row.held}`),
+      overHeld.total,
+    ),
+    invariant(
+      'balance_after_matches_balance',
+      staleAfter.rows.map((row) => `${user(row)}: balance ${row.credits_balance}, newest ledger row ${row.entry_id} records ${row.balance_after}`),
+      staleAfter.total,
     ),
   ];
 }

@@ -1,7 +1,8 @@
+import { CreditReservation } from './credit-reservation.js';
 import { CreditTransaction } from './credit-transaction.js';
 import { StripeEvent } from './stripe-event.js';
 import { User } from './user.js';
 
-export { CreditTransaction, StripeEvent, User };
+export { CreditReservation, CreditTransaction, StripeEvent, User };
 
-export const entities = [User, StripeEvent, CreditTransaction];
+export const entities = [User, StripeEvent, CreditTransaction, CreditReservation];
