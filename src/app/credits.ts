@@ -3,6 +3,7 @@ import { createCreditsStore } from '../db/credits-store.js';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { migrateUp, migrationStatus } from '../db/migrations.js';
 import { connectionPool, databaseAnswers, initORM, type MikroORM } from '../db/orm.js';
+import { reservationTotals } from '../db/reservation-repository.js';
 import { startCreditsServer, type CreditsServer } from '../grpc/server.js';
 import type { Logger } from '../logger.js';
 import { createCreditsMetrics } from '../observability/credits-metrics.js';
@@ -36,12 +37,13 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
       const { pending } = await migrationStatus(orm);
       if (pending.length) throw new Error(`database has ${pending.length} pending migration(s): run \`npm run migrate\` first`);
     }
-    const metrics = createCreditsMetrics({ pool: () => connectionPool(orm) });
+    const metrics = createCreditsMetrics({ pool: () => connectionPool(orm), reservations: () => reservationTotals(orm.em) });
     const server = await startCreditsServer({
       store: createCreditsStore(orm),
       databaseAnswers: () => databaseAnswers(orm),
       onCallFinished: metrics.onCallFinished,
       onCheckoutResult: metrics.onCheckoutResult,
+      onSpending: metrics.onSpending,
       logger,
       rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
       apiToken: config.grpc.apiToken,

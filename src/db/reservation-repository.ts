@@ -105,3 +105,14 @@ export function reservationRepository(em: EntityManager): ReservationRepository 
     },
   };
 }
+
+/** For metrics at scrape time: credits held by live reservations now, and credits of reservations that ever expired unused. */
+export async function reservationTotals(em: EntityManager): Promise<{ heldCredits: number; expiredCredits: number }> {
+  const [row] = await sql<{ held: string; expired: string }[]>(
+    em,
+    `SELECT coalesce(sum(r.amount) FILTER (WHERE ${LIVE}), 0) AS held,
+            coalesce(sum(r.amount) FILTER (WHERE r.status = 'expired' OR (r.status = 'held' AND r.expire_time <= statement_timestamp())), 0) AS expired
+     FROM credit_reservations r WHERE r.status IN ('held', 'expired')`,
+  );
+  return { heldCredits: Number(row?.held ?? 0), expiredCredits: Number(row?.expired ?? 0) };
+}
