@@ -26,6 +26,8 @@ export interface UserRepository {
   linkStripeCustomer(userId: string, customerId: string): Promise<void>;
   /** Locks the user's row until the transaction ends and returns the balance it holds. */
   lockBalance(userId: string): Promise<bigint>;
+  /** Finds the user and locks the row until the transaction ends, in one statement: the balance is the latest committed. */
+  findForUpdate(identifier: Identifier): Promise<UserRecord | undefined>;
   /** The user and the credits held by live reservations, read in one statement (one snapshot). */
   findBalance(identifier: Identifier): Promise<BalanceRecord | undefined>;
 }

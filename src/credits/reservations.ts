@@ -12,7 +12,7 @@ import {
   type WireInteger,
 } from './spending-input.js';
 import { idempotencyKeyReused, insufficientCredits } from './spending.js';
-import { resolveUser } from './users.js';
+import { resolveUserForUpdate } from './users.js';
 
 export interface ReserveRequest {
   identifier: string;
@@ -95,8 +95,8 @@ export async function reserveCredits(store: CreditsStore, request: ReserveReques
   const metadata = parseMetadata(request.metadata);
   return retryConflicts(() =>
     store.transaction(async (uow) => {
-      const { user } = await resolveUser(uow.users, request.identifier);
-      const balance = await uow.users.lockBalance(user.id);
+      const user = await resolveUserForUpdate(uow.users, request.identifier);
+      const balance = BigInt(user.creditsBalance);
       const earlier = await uow.reservations.findByIdempotencyKey(idempotencyKey);
       if (earlier) {
         sameReservation(earlier, user, amount);

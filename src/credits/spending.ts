@@ -2,7 +2,7 @@ import { CreditsError } from './errors.js';
 import type { CreditsStore, LedgerRecord, Metadata, UserRecord } from './ports.js';
 import { retryConflicts } from './retry.js';
 import { parseAmount, parseDescription, parseIdempotencyKey, parseMetadata, type WireInteger } from './spending-input.js';
-import { resolveUser } from './users.js';
+import { resolveUserForUpdate } from './users.js';
 
 export interface SpendRequest {
   /** An email, a UUID or an integer id, as GetBalance takes it. */
@@ -52,8 +52,8 @@ export async function spendCredits(store: CreditsStore, request: SpendRequest): 
   const metadata: Metadata = parseMetadata(request.metadata);
   return retryConflicts(() =>
     store.transaction(async (uow) => {
-      const { user } = await resolveUser(uow.users, request.identifier);
-      const balance = await uow.users.lockBalance(user.id);
+      const user = await resolveUserForUpdate(uow.users, request.identifier);
+      const balance = BigInt(user.creditsBalance);
       const earlier = await uow.ledger.findByIdempotencyKey(idempotencyKey);
       if (earlier) return replay(earlier, user, amount);
       const held = await uow.reservations.heldFor(user.id);

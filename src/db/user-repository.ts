@@ -65,6 +65,10 @@ export function userRepository(em: EntityManager): UserRepository {
       );
       return row && { user: toUserRecord(row), held: String(row.held) };
     },
+    async findForUpdate(identifier) {
+      const rows = await sql<UserRow[]>(em, `SELECT ${COLUMNS} FROM users WHERE ${WHERE_BY_KIND[identifier.kind]} LIMIT 1 FOR UPDATE`, [identifier.value]);
+      return rows[0] && toUserRecord(rows[0]);
+    },
     async lockBalance(userId) {
       const [row] = await sql<{ credits_balance: string }[]>(em, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [userId]);
       if (!row) throw new Error(`user ${userId} vanished while it was locked`);
