@@ -22,6 +22,12 @@ export interface BalanceFigures {
   latency: BalanceLoadResult & { cpu: PhaseCpu };
 }
 
+/** After the spend phases: each spend answered OK is one ledger row, and balances equal their ledgers. */
+export interface SpendCheck {
+  ok: boolean;
+  problems: string[];
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -41,6 +47,8 @@ export interface BenchResults {
   webhook: { product: WebhookFigures; plain: WebhookFigures } | Skipped;
   pgbench: PgbenchResult;
   balance: { product: BalanceFigures; plain: BalanceFigures } | Skipped;
+  /** SpendCredits against the plain grpc-js + pg server doing the same transaction (same shape as GetBalance). */
+  spend: { product: BalanceFigures; plain: BalanceFigures; check: SpendCheck } | Skipped;
   memory: Record<string, MemoryFigures>;
   startup: StartupResult | Skipped;
   targets: Target[];
@@ -148,6 +156,20 @@ function balanceRows(balance: BenchResults['balance'], p: BenchOptions): string[
   ];
 }
 
+function spendRows(spend: BenchResults['spend'], p: BenchOptions): string[][] {
+  if (isSkipped(spend)) return [['SpendCredits', spend.skipped, '', '']];
+  const { product, plain, check } = spend;
+  return [
+    [`SpendCredits, c=${p.balanceConcurrency}: calls/s`, String(product.throughput.callsPerS), String(plain.throughput.callsPerS), ratio(product.throughput.callsPerS, plain.throughput.callsPerS)],
+    ['  latency p50 / p95 / p99 ms', pct(product.throughput.latencyMs), pct(plain.throughput.latencyMs), ''],
+    ['  CPU ms per call', cpuMs(product.throughput.cpu), cpuMs(plain.throughput.cpu), ''],
+    [`SpendCredits, c=${p.balanceLatencyConcurrency}: calls/s`, String(product.latency.callsPerS), String(plain.latency.callsPerS), ratio(product.latency.callsPerS, plain.latency.callsPerS)],
+    ['  latency p50 / p95 / p99 ms', pct(product.latency.latencyMs), pct(plain.latency.latencyMs), ''],
+    ['  errors', String(product.throughput.errors + product.latency.errors), String(plain.throughput.errors + plain.latency.errors), ''],
+    ['spend check (one ledger row per OK spend, balances = ledger)', check.ok ? 'exact' : `FAILED: ${check.problems.join('; ')}`, '', ''],
+  ];
+}
+
 /** One table: the product's figures, the limits measured in the same run, and the ratio. */
 export function renderTable(results: BenchResults): string {
   const { memory, startup, parameters: p } = results;
@@ -156,6 +178,7 @@ export function renderTable(results: BenchResults): string {
     ...webhookRows(results.webhook, p),
     pgbenchRow(results.pgbench, results.webhook),
     ...balanceRows(results.balance, p),
+    ...spendRows(results.spend, p),
     ['peak RSS MB: edge / plain webhook server', rss('edge'), rss('plain-webhook'), ''],
     ['peak RSS MB: CreditsService / plain grpc server', rss('credits'), rss('plain-grpc'), ''],
     isSkipped(startup)

@@ -12,13 +12,14 @@ import { createCreditsClient } from '../src/grpc/client';
 import { checkoutSession, stripeEvent } from '../test/support/stripe-events';
 import { runPgbench, type PgbenchResult } from './baselines/pgbench';
 import { runBalanceLoad } from './load/balance-load';
+import { runSpendLoad } from './load/spend-load';
 import { checkMoney } from './load/money-check';
 import { deliver, webhookAgent } from './load/webhook-client';
 import { makeBuyers, planDeliveries, seededRandom, type WebhookBook } from './load/webhook-events';
 import { closedLoopPhase, openLoopPhase, redeliverUnanswered, type WebhookLoad } from './load/webhook-phases';
 import { readOptions, type BenchOptions } from './options';
 import { renderProfileSummary, summariseProfile } from './profile-summary';
-import { judgeTargets, renderTable, writeResults, type BalanceFigures, type BenchResults, type Skipped } from './report';
+import { judgeTargets, renderTable, writeResults, type BalanceFigures, type BenchResults, type Skipped, type SpendCheck } from './report';
 import { measureStartup, type StartupResult } from './startup';
 import { startBaseline } from './support/baseline-process';
 import { childrenOf, CpuMeter, phaseCpu } from './support/cpu';
@@ -102,6 +103,65 @@ async function balancePhase(
   } finally {
     client.close();
   }
+}
+
+/** SpendCredits of 1 credit, each with a fresh idempotency key: throughput, then latency, like GetBalance. */
+async function spendPhase(
+  name: string,
+  url: string,
+  token: string,
+  identifiers: string[],
+  options: BenchOptions,
+  cpu: { meter: CpuMeter; groups: string[] },
+  keyPrefix: string,
+): Promise<BalanceFigures & { okKeys: number }> {
+  const client = createCreditsClient(url, { token });
+  let okKeys = 0;
+  let phase = 0;
+  try {
+    const run = async (concurrency: number, seconds: number) => {
+      const measured = cpu.meter.start();
+      const result = await runSpendLoad(name, client, identifiers, { concurrency, durationMs: seconds * 1000, keyPrefix: `${keyPrefix}-${phase++}` });
+      okKeys += result.okKeys;
+      const { okKeys: _ok, ...figures } = result;
+      return { ...figures, cpu: phaseCpu(measured(), result.calls, cpu.groups) };
+    };
+    if (options.warmupS > 0) await run(options.balanceConcurrency, options.warmupS);
+    const throughput = await run(options.balanceConcurrency, options.durationS);
+    log(`  ${name}: SpendCredits c=${options.balanceConcurrency} ${throughput.callsPerS} calls/s, p99 ${throughput.latencyMs.p99} ms`);
+    const latency = await run(options.balanceLatencyConcurrency, options.durationS);
+    log(`  ${name}: SpendCredits c=${options.balanceLatencyConcurrency} ${latency.callsPerS} calls/s, p99 ${latency.latencyMs.p99} ms`);
+    return { throughput, latency, okKeys };
+  } finally {
+    client.close();
+  }
+}
+
+/** Enough credits for every spend of the run, granted through ledger rows so balances keep equalling their ledger. */
+async function fundSpenders(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, (client) =>
+    client.query(`WITH g AS (
+      INSERT INTO credit_transactions (user_id, amount, kind, reason, balance_after)
+      SELECT id, 1000000, 'grant', 'bench: credits to spend', credits_balance + 1000000 FROM users RETURNING user_id, amount
+    ) UPDATE users SET credits_balance = credits_balance + g.amount FROM g WHERE users.id = g.user_id`),
+  );
+}
+
+/** Every spend answered OK is one ledger row under its key, and no balance differs from its ledger. */
+async function checkSpends(databaseUrl: string, prefixes: Record<'product' | 'plain', { prefix: string; okKeys: number }>): Promise<SpendCheck> {
+  return withClient(databaseUrl, async (client) => {
+    const problems: string[] = [];
+    for (const [name, { prefix, okKeys }] of Object.entries(prefixes)) {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM credit_transactions WHERE kind = 'spend' AND idempotency_key LIKE $1`, [`${prefix}-%`]);
+      if (rows[0]!.n !== okKeys) problems.push(`${name}: ${okKeys} spends answered OK, ${rows[0]!.n} spend rows`);
+    }
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM users u LEFT JOIN (SELECT user_id, sum(amount) AS s FROM credit_transactions GROUP BY user_id) l ON l.user_id = u.id
+       WHERE u.credits_balance <> coalesce(l.s, 0)`,
+    );
+    if (rows[0]!.n > 0) problems.push(`${rows[0]!.n} balances differ from their ledger sums`);
+    return { ok: problems.length === 0, problems };
+  });
 }
 
 /** Existing users, named the three ways callers name them: UUID, integer id and email. */
@@ -209,12 +269,27 @@ async function main(): Promise<number> {
     else await seedBuyers(loads[0]!);
 
     let balance: BenchResults['balance'] = { skipped: 'skipped by --only=webhook' };
+    let spend: BenchResults['spend'] = { skipped: 'skipped by --only=webhook' };
     if (options.only !== 'webhook') {
       log('GetBalance');
       const identifiers = await balanceIdentifiers(productDb.url);
       balance = {
         product: await balancePhase('product', product.grpcUrl, token, identifiers, options, { meter: cpu, groups: ['credits', 'postgres', 'bench'] }),
         plain: await balancePhase('plain', `127.0.0.1:${plainGrpc.port}`, token, identifiers, options, { meter: cpu, groups: ['plain-grpc', 'postgres', 'bench'] }),
+      };
+      log('SpendCredits');
+      await fundSpenders(productDb.url);
+      const productSpend = await spendPhase('product', product.grpcUrl, token, identifiers, options, { meter: cpu, groups: ['credits', 'postgres', 'bench'] }, `bench-${runId}-product`);
+      const plainSpend = await spendPhase('plain', `127.0.0.1:${plainGrpc.port}`, token, identifiers, options, { meter: cpu, groups: ['plain-grpc', 'postgres', 'bench'] }, `bench-${runId}-plain`);
+      const check = await checkSpends(productDb.url, {
+        product: { prefix: `bench-${runId}-product`, okKeys: productSpend.okKeys },
+        plain: { prefix: `bench-${runId}-plain`, okKeys: plainSpend.okKeys },
+      });
+      log(`  spend check: ${check.ok ? 'exact' : `FAILED: ${check.problems.join('; ')}`}`);
+      spend = {
+        product: { throughput: productSpend.throughput, latency: productSpend.latency },
+        plain: { throughput: plainSpend.throughput, latency: plainSpend.latency },
+        check,
       };
     }
     memory.sample();
@@ -260,6 +335,7 @@ async function main(): Promise<number> {
       webhook,
       pgbench,
       balance,
+      spend,
       memory: memoryFigures,
       startup,
       notes,
@@ -273,7 +349,7 @@ async function main(): Promise<number> {
     for (const profile of (profiles ?? []).filter((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file))) {
       console.log(`\n${renderProfileSummary(path.relative(process.cwd(), profile), summariseProfile(JSON.parse(readFileSync(profile, 'utf8')), 20))}`);
     }
-    const moneyOk = 'skipped' in webhook || (webhook.product.money.ok && webhook.plain.money.ok);
+    const moneyOk = ('skipped' in webhook || (webhook.product.money.ok && webhook.plain.money.ok)) && ('skipped' in spend || spend.check.ok);
     if (!moneyOk) console.log('\nFAILED: the money check found errors; these figures are not a result.');
     const missed = results.targets.filter((target) => target.met === false);
     return !moneyOk || (options.strict && missed.length > 0) ? 1 : 0;

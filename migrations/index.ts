@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126000000_credits_schema } from './Migration20261126000000_credits_schema.js';
+import { Migration20261202000100_spending } from './Migration20261202000100_spending.js';
 import { Migration20261202000200_event_source } from './Migration20261202000200_event_source.js';
 import { Migration20261202000300_identity_and_inputs } from './Migration20261202000300_identity_and_inputs.js';
 
@@ -9,6 +10,7 @@ import { Migration20261202000300_identity_and_inputs } from './Migration20261202
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126000000_credits_schema', class: Migration20261126000000_credits_schema },
+  { name: 'Migration20261202000100_spending', class: Migration20261202000100_spending },
   { name: 'Migration20261202000200_event_source', class: Migration20261202000200_event_source },
   { name: 'Migration20261202000300_identity_and_inputs', class: Migration20261202000300_identity_and_inputs },
 ];

@@ -59,7 +59,15 @@ describe.runIf(available)('a Python client generated from the proto', () => {
         matched_by: kind === 'uuid' ? 'MATCH_KIND_UUID' : kind === 'legacy id' ? 'MATCH_KIND_LEGACY_ID' : 'MATCH_KIND_EMAIL',
       },
     });
-    expect(answer.get_balance).toEqual({ status: 'OK', response: { user_id: user.uuid, balance: 42 } });
+    expect(answer.get_balance).toEqual({ status: 'OK', response: { user_id: user.uuid, balance: 42, held: 0, available: 42 } });
+    // google.protobuf.Timestamp compiles and decodes in Python too (grpc_tools ships the well-known types).
+    expect(answer.list_transactions).toEqual({
+      status: 'OK',
+      response: {
+        transactions: [{ kind: 'TRANSACTION_KIND_GRANT', amount: 42, balance_after: 0, reference: 'seed', create_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/) }],
+        has_next_page: false,
+      },
+    });
   });
 
   it('when it sends a placeholder, then it sees INVALID_ARGUMENT with the stable error code', async () => {

@@ -65,7 +65,7 @@ describe('ResolveUser and GetBalance', () => {
       matched_by: kind,
     });
     const balance = await call(h.client, h.client.GetBalance, { identifier: identifier() }, auth());
-    expect(balance.ok && balance.response).toEqual({ user_id: user.uuid, balance: '0' });
+    expect(balance.ok && balance.response).toEqual({ user_id: user.uuid, balance: '0', held: '0', available: '0' });
   });
 
   it.each(['', '   ', 'null', 'None', 'undefined', 'nil', '<user_id>', '{{customer.email}}', '{{ CHECKOUT_SESSION_ID }}'])(

@@ -1,4 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
 import { startCreditsRuntime, type CreditsRuntime } from '../src/app/credits';
@@ -97,6 +98,41 @@ describe('credits metrics', () => {
     expect(samples.some((s) => s.name.startsWith('http_') || s.name.startsWith('edge_'))).toBe(false);
     // RECONCILE_INTERVAL_S is unset: this process does not reconcile, so it exports no reconcile metrics.
     expect(samples.some((s) => s.name.startsWith('credits_reconcile_'))).toBe(false);
+  });
+
+  it('when credits are spent, reserved, captured, released and left to expire, then the credits of each are exported', async () => {
+    const none = new Metadata();
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ email: 'metrics-spender@example.com', metadata: { credits: '200' } }));
+    expect(await call(client, client.ApplyCheckout, applyCheckoutRequestFor(event), none)).toMatchObject({ ok: true });
+    const identifier = 'metrics-spender@example.com';
+    const spend = { identifier, amount: '11', idempotency_key: 'metrics-spend-1' };
+    expect(await call(client, client.SpendCredits, spend, none)).toMatchObject({ ok: true, response: { replayed: false } });
+    expect(await call(client, client.SpendCredits, spend, none)).toMatchObject({ ok: true, response: { replayed: true } });
+    const reserve = async (key: string, amount: number) => {
+      const result = await call(client, client.ReserveCredits, { identifier, amount: String(amount), idempotency_key: key }, none);
+      if (!result.ok) throw new Error(`ReserveCredits failed: ${result.errorCode}`);
+      return (result.response as { reservation: { id: string } }).reservation.id;
+    };
+    const captured = await reserve('metrics-r1', 30);
+    expect(await call(client, client.CaptureReservation, { reservation_id: captured, amount: '20' }, none)).toMatchObject({ ok: true });
+    const released = await reserve('metrics-r2', 15);
+    expect(await call(client, client.ReleaseReservation, { reservation_id: released }, none)).toMatchObject({ ok: true });
+    const expired = await reserve('metrics-r3', 7);
+    await reserve('metrics-r4', 9); // still held at scrape time
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query(`UPDATE credit_reservations SET expire_time = now() - interval '1 second' WHERE id = $1`, [expired]);
+    await admin.end();
+
+    const samples = await scrape();
+    expect(value(samples, 'credits_spent_total', { via: 'spend' })).toBe(11);
+    expect(value(samples, 'credits_spent_total', { via: 'capture' })).toBe(20);
+    expect(value(samples, 'credits_reserved_total')).toBe(30 + 15 + 7 + 9);
+    expect(value(samples, 'credits_released_total', { via: 'release' })).toBe(15);
+    expect(value(samples, 'credits_released_total', { via: 'capture_rest' })).toBe(10);
+    expect(value(samples, 'credits_held')).toBe(9);
+    expect(value(samples, 'credits_expired_reservations_credits')).toBe(7);
+    expect(value(samples, 'credits_grpc_requests_total', { method: 'SpendCredits', code: 'OK' })).toBe(2);
   });
 
   it('when another path or method is asked, then 404 and 405', async () => {

@@ -75,7 +75,7 @@ describe('migrate', { timeout: 90_000 }, () => {
     f = await emptyDatabase();
   });
 
-  it('when the database is empty, then status lists the migration as pending and a dry run prints SQL without applying it', async () => {
+  it('when the database is empty, then status lists the migrations as pending and a dry run prints SQL without applying it', async () => {
     const status = await runMigrations(f.orm, 'status');
     expect(status).toEqual({ action: 'status', status: { executed: [], pending: ALL } });
     expect(formatMigrateResult(status)).toContain(`Pending (${ALL.length}):\n  ${ALL.join('\n  ')}`);
@@ -87,6 +87,7 @@ describe('migrate', { timeout: 90_000 }, () => {
     expect(text).toContain(`ADD COLUMN source text NOT NULL DEFAULT 'webhook'`);
     expect(text).toContain('CREATE TABLE stripe_events');
     expect(text).toContain('CREATE TABLE stripe_customers');
+    expect(text).toContain('CREATE TABLE credit_reservations');
     expect(await tables(f.sql)).toEqual([]);
   });
 
@@ -100,7 +101,7 @@ describe('migrate', { timeout: 90_000 }, () => {
     const downPlan = formatMigrateResult(await runMigrations(f.orm, 'down', true));
     expect(downPlan).toContain(`-- down: ${LAST}`);
     expect(downPlan).not.toContain(`-- down: ${FIRST}`);
-    expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_customers', 'stripe_events', 'users']);
+    expect(await tables(f.sql)).toEqual(['credit_reservations', 'credit_transactions', 'stripe_customers', 'stripe_events', 'users']);
 
     // One down rolls back the newest migration only; up applies it again.
     const last = await runMigrations(f.orm, 'down');
@@ -112,7 +113,7 @@ describe('migrate', { timeout: 90_000 }, () => {
     await downUntilNewest(f.orm, 'Migration20261202000200_event_source');
     await runMigrations(f.orm, 'down');
     expect(await columns(f.sql, 'stripe_events')).not.toContain('source');
-    expect(await tables(f.sql)).toEqual(['credit_transactions', 'stripe_events', 'users']);
+    expect(await tables(f.sql)).toEqual(['credit_reservations', 'credit_transactions', 'stripe_events', 'users']);
     await runMigrations(f.orm, 'up');
     expect(await columns(f.sql, 'stripe_events')).toContain('source');
 
@@ -183,5 +184,39 @@ describe('migrate adopting a legacy users table', () => {
       { id: 3, email: null },
       { id: Number(created.id), email: 'new@example.com' },
     ]);
+  });
+});
+
+describe('migrate: the spending migration on a ledger that has rows', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await emptyDatabase();
+    await f.orm.getMigrator().up({ to: FIRST });
+  });
+
+  it('when applied, then old rows get balance_after from a running sum per user; down refuses once a spend exists', async () => {
+    const { rows: users } = await f.sql.query<{ id: string }>(`INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com') RETURNING id`);
+    const [a, b] = users.map((row) => row.id);
+    for (const [user, amount, kind] of [[a, 100, 'grant'], [b, 7, 'grant'], [a, -30, 'revoke'], [a, 5, 'grant']] as const) {
+      await f.sql.query('INSERT INTO credit_transactions (user_id, amount, kind, reason) VALUES ($1, $2, $3, $4)', [user, amount, kind, 'seed']);
+      await f.sql.query('UPDATE users SET credits_balance = credits_balance + $2 WHERE id = $1', [user, amount]);
+    }
+    await runMigrations(f.orm, 'up');
+    const { rows } = await f.sql.query('SELECT user_id, amount, balance_after, metadata FROM credit_transactions ORDER BY id');
+    expect(rows.map((row) => [String(row.user_id), row.amount, row.balance_after, row.metadata])).toEqual([
+      [a, '100', '100', {}],
+      [b, '7', '7', {}],
+      [a, '-30', '70', {}],
+      [a, '5', '75', {}],
+    ]);
+    expect((await verifyDatabase(f.orm)).ok).toBe(true);
+
+    const store = createCreditsStore(f.orm);
+    await store.transaction((uow) => uow.ledger.post({ userId: a!, kind: 'spend', amount: -5, idempotencyKey: 'migration-test' }));
+    await downUntilNewest(f.orm, 'Migration20261202000100_spending');
+    await expect(runMigrations(f.orm, 'down')).rejects.toThrow(/spends or captures/);
+    await runMigrations(f.orm, 'up');
+    expect(await tables(f.sql)).toContain('credit_reservations');
+    expect((await verifyDatabase(f.orm)).ok).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
 import { correctBalance } from '../src/credits/corrections';
+import { captureReservation, releaseReservation, reserveCredits } from '../src/credits/reservations';
+import { spendCredits } from '../src/credits/spending';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectStats, formatStats } from '../src/ops/stats';
 import { startCreditsHarness, type CreditsHarness } from './support/credits-harness';
@@ -60,5 +62,43 @@ describe('stats', () => {
     expect(text).toContain('credits granted: 360');
     expect(text).toContain('purchases: 2 delivered by webhook, 0 recovered by reconcile');
     expect(text).not.toContain('@');
+  });
+});
+
+describe('stats of spending', () => {
+  let s: CreditsHarness;
+  beforeAll(async () => {
+    s = await startCreditsHarness();
+    const buyer = await sendCheckout(s, { email: uniqueEmail('stats-spender'), metadata: { credits: '500' } });
+    const user = buyer.response.user!.id;
+    await spendCredits(s.store, { identifier: user, amount: 40, idempotencyKey: 'stats-spend-1' });
+    const partial = await reserveCredits(s.store, { identifier: user, amount: 100, idempotencyKey: 'stats-r1' });
+    await captureReservation(s.store, { reservationId: partial.reservation.id, amount: 60 });
+    const released = await reserveCredits(s.store, { identifier: user, amount: 50, idempotencyKey: 'stats-r2' });
+    await releaseReservation(s.store, { reservationId: released.reservation.id });
+    const expired = await reserveCredits(s.store, { identifier: user, amount: 25, idempotencyKey: 'stats-r3' });
+    await s.sql.query(`UPDATE credit_reservations SET expire_time = now() - interval '1 minute' WHERE id = $1`, [expired.reservation.id]);
+    await reserveCredits(s.store, { identifier: user, amount: 30, idempotencyKey: 'stats-r4' });
+  });
+  afterAll(() => s?.close());
+
+  it('when credits were spent and reserved, then spends, captures and every fate of a reservation are counted', async () => {
+    const stats = await collectStats(s.orm.em.fork(), { since: new Date(Date.now() - 86_400_000) });
+    expect(stats.ledger).toEqual([
+      { kind: 'capture', entries: 1, credits: '-60' },
+      { kind: 'purchase', entries: 1, credits: '500' },
+      { kind: 'spend', entries: 1, credits: '-40' },
+    ]);
+    expect([stats.creditsGranted, stats.creditsSpent]).toEqual(['500', '100']);
+    expect(stats.reservations).toEqual({
+      reserved: { count: 4, credits: '205' },
+      captured: { count: 1, credits: '60' },
+      released: { count: 1, credits: '90' }, // 50 released, and the 40 the partial capture did not take
+      expired: { count: 1, credits: '25' },
+      heldNow: { count: 1, credits: '30' },
+    });
+    const text = formatStats(stats);
+    expect(text).toContain('(credits granted: 500, spent: 100)');
+    expect(text).toMatch(/held now: 30 credits in 1\)\n\s+reserved\s+captured\s+released\s+expired\n\s+4 \(205\)\s+1 \(60\)\s+1 \(90\)\s+1 \(25\)/);
   });
 });

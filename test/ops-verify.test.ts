@@ -51,6 +51,10 @@ describe('verify', { timeout: 90_000 }, () => {
       'invariant.purchase_has_applied_event',
       'invariant.correction_has_operator',
       'invariant.nothing_stuck_processing',
+      'invariant.uncaptured_reservation_has_no_capture',
+      'invariant.captured_reservation_has_capture',
+      'invariant.available_non_negative',
+      'invariant.balance_after_matches_balance',
     ]);
 
     const text = await cli(['verify'], h.database.url);
@@ -63,15 +67,19 @@ describe('verify', { timeout: 90_000 }, () => {
       [`UPDATE users SET credits_balance = credits_balance + 7 WHERE id = ${buyer.id}`],
       [`UPDATE users SET credits_balance = credits_balance - 7 WHERE id = ${buyer.id}`],
       async (report) => {
-        expect(problems(report)).toEqual(['invariant.balance_matches_ledger']);
+        // The balance moved without a ledger row: it differs from the ledger sum and from the newest row's balance_after.
+        expect(problems(report)).toEqual(['invariant.balance_matches_ledger', 'invariant.balance_after_matches_balance']);
         expect(report.checks.find((c) => c.id === 'invariant.balance_matches_ledger')!.problems).toEqual([
           `user ${buyer.id} (${buyer.uuid}): balance 362, ledger sum 355`,
+        ]);
+        expect(report.checks.find((c) => c.id === 'invariant.balance_after_matches_balance')!.problems).toEqual([
+          expect.stringMatching(new RegExp(`^user ${buyer.id} \\(${buyer.uuid}\\): balance 362, newest ledger row \\d+ records 355$`)),
         ]);
         const run = await cli(['verify'], h.database.url);
         expect(run.code).toBe(1);
         expect(run.stdout).toContain('FAIL every balance equals the sum of its ledger rows: 1 problem(s)');
         expect(run.stdout).toContain(`balance 362, ledger sum 355`);
-        expect(run.stdout).toContain('Result: 1 problem(s) found');
+        expect(run.stdout).toContain('Result: 2 problem(s) found');
         expect(run.stderr).toBe('');
       },
     );

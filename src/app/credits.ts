@@ -5,6 +5,7 @@ import { createCreditsStore } from '../db/credits-store.js';
 import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { migrateUp, migrationStatus } from '../db/migrations.js';
 import { connectionPool, databaseAnswers, initORM, type MikroORM } from '../db/orm.js';
+import { reservationTotals } from '../db/reservation-repository.js';
 import { startCreditsServer, type CreditsServer } from '../grpc/server.js';
 import type { Logger } from '../logger.js';
 import { createCreditsMetrics, type CreditsMetrics } from '../observability/credits-metrics.js';
@@ -72,13 +73,14 @@ export async function startCreditsRuntime(options: CreditsRuntimeOptions): Promi
       if (pending.length) throw new Error(`database has ${pending.length} pending migration(s): run \`npm run migrate\` first`);
     }
     const reconciling = options.reconcileIntervalMs !== undefined || config.reconcile.intervalSeconds !== undefined;
-    const metrics = createCreditsMetrics({ pool: () => connectionPool(orm), reconcile: reconciling });
+    const metrics = createCreditsMetrics({ pool: () => connectionPool(orm), reservations: () => reservationTotals(orm.em), reconcile: reconciling });
     const store = createCreditsStore(orm);
     const server = await startCreditsServer({
       store,
       databaseAnswers: () => databaseAnswers(orm),
       onCallFinished: metrics.onCallFinished,
       onCheckoutResult: metrics.onCheckoutResult,
+      onSpending: metrics.onSpending,
       logger,
       rules: config.credits,
       apiToken: config.grpc.apiToken,

@@ -33,7 +33,8 @@ function assertValid({ credits, reason, operator }: CorrectionRequest): void {
 
 /**
  * A support correction (grant adds, revoke takes) is a ledger row plus the balance, in one
- * transaction with the user's row locked, so two corrections queue and a revoke never goes below zero.
+ * transaction with the user's row locked, so two corrections queue and a revoke never takes more
+ * than the available credits (the balance less what reservations hold).
  */
 export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revoke', request: CorrectionRequest): Promise<CorrectionResult> {
   assertValid(request);
@@ -43,11 +44,11 @@ export async function correctBalance(store: CreditsStore, kind: 'grant' | 'revok
   return store.transaction(async (uow) => {
     const { user } = await resolveUser(uow.users, request.user);
     const before = await uow.users.lockBalance(user.id);
-    if (before + BigInt(amount) < 0n) {
-      throw new CreditsError(
-        'INSUFFICIENT_CREDITS',
-        `revoke refused: user ${user.id} (${user.uuid}) has ${before} credits, fewer than ${request.credits}; nothing was written`,
-      );
+    // A revoke takes only available credits: credits held by a reservation are promised to its capture.
+    const held = kind === 'revoke' ? await uow.reservations.heldFor(user.id) : 0n;
+    if (before - held + BigInt(amount) < 0n) {
+      const has = held > 0n ? `${before - held} credits available (${before} owned, ${held} held by reservations)` : `${before} credits`;
+      throw new CreditsError('INSUFFICIENT_CREDITS', `revoke refused: user ${user.id} (${user.uuid}) has ${has}, fewer than ${request.credits}; nothing was written`);
     }
     const posted = await uow.ledger.post({ userId: user.id, kind, amount, reason, createdBy: operator });
     if (!posted) throw new Error('a correction has no unique reference, so it cannot be a duplicate');

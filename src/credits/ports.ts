@@ -30,6 +30,16 @@ export interface UserRepository {
   linkStripeCustomer(userId: string, customerId: string): Promise<CustomerLink>;
   /** Locks the user's row until the transaction ends and returns the balance it holds. */
   lockBalance(userId: string): Promise<bigint>;
+  /** Finds the user and locks the row until the transaction ends, in one statement: the balance is the latest committed. */
+  findForUpdate(identifier: Identifier): Promise<UserRecord | undefined>;
+  /** The user and the credits held by live reservations, read in one statement (one snapshot). */
+  findBalance(identifier: Identifier): Promise<BalanceRecord | undefined>;
+}
+
+export interface BalanceRecord {
+  user: UserRecord;
+  /** Credits held by live reservations (held and not expired), as a decimal string. */
+  held: string;
 }
 
 export const EVENT_STATUSES = ['processing', 'completed', 'failed', 'ignored', 'pending'] as const;
@@ -69,8 +79,11 @@ export interface StripeEventRepository {
   recordRejection(event: StripeEvent, message: string, source: EventSource): Promise<void>;
 }
 
-export const LEDGER_KINDS = ['purchase', 'grant', 'revoke'] as const;
+export const LEDGER_KINDS = ['purchase', 'grant', 'revoke', 'spend', 'capture'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** String keys and values a caller attaches to a spend or a reservation. */
+export type Metadata = Record<string, string>;
 
 export interface LedgerEntry {
   userId: string;
@@ -83,20 +96,103 @@ export interface LedgerEntry {
   reason?: string;
   /** Who wrote it: the operator of a manual correction. */
   createdBy?: string;
+  /** A spend's idempotency key: unique, so a spend is taken once. */
+  idempotencyKey?: string;
+  /** A capture's reservation: unique, so a reservation is captured once. */
+  reservationId?: string;
+  description?: string;
+  metadata?: Metadata;
+}
+
+/** One stored ledger row. */
+export interface LedgerRecord {
+  id: string;
+  /** The integer id of the user. */
+  userId: string;
+  userUuid: string;
+  kind: LedgerKind;
+  /** Signed, as a decimal string. */
+  amount: string;
+  /** The balance right after this row; null only for rows written by hand without it. */
+  balanceAfter: string | null;
+  createdAt: Date;
+  checkoutSessionId: string | null;
+  reason: string | null;
+  /** Who wrote it: the operator of a manual correction, or the API caller. */
+  createdBy: string | null;
+  idempotencyKey: string | null;
+  reservationId: string | null;
+  description: string | null;
+  metadata: Metadata;
 }
 
 export interface LedgerPosting {
   entryId: string;
+  /** The user as the posting left them (the new balance). */
   user: UserRecord;
+  entry: LedgerRecord;
 }
 
 export interface Ledger {
   /**
-   * The one way a balance changes: the ledger row and the balance move together. Returns
-   * undefined, and moves nothing, when the entry's unique reference is already in the ledger.
-   * A balance that would fall below zero is refused as INSUFFICIENT_CREDITS.
+   * The one way a balance changes: the ledger row and the balance move together, with the user's
+   * row locked first, and the row records the balance after it. Returns undefined, and moves
+   * nothing, when the entry's unique reference is already in the ledger. A balance that would
+   * fall below zero is refused as INSUFFICIENT_CREDITS.
    */
   post(entry: LedgerEntry): Promise<LedgerPosting | undefined>;
+  /** The spend recorded under this idempotency key, whoever's it is. */
+  findByIdempotencyKey(key: string): Promise<LedgerRecord | undefined>;
+  /** The capture of this reservation. */
+  findCapture(reservationId: string): Promise<LedgerRecord | undefined>;
+  /** A user's rows newest first (highest id first), those below `beforeId` when given. */
+  page(userId: string, options: { beforeId?: string; limit: number }): Promise<LedgerRecord[]>;
+}
+
+export const RESERVATION_STATUSES = ['held', 'captured', 'released', 'expired'] as const;
+export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
+
+export interface ReservationRecord {
+  /** A UUID. */
+  id: string;
+  userId: string;
+  userUuid: string;
+  amount: string;
+  /** As it is now: a held reservation whose expire_time has passed reads as expired. */
+  status: ReservationStatus;
+  /** The status stored in the row (an expired one may still be stored as held). */
+  storedStatus: ReservationStatus;
+  idempotencyKey: string;
+  description: string | null;
+  metadata: Metadata;
+  expireTime: Date;
+  createdAt: Date;
+  settledAt: Date | null;
+  capturedAmount: string | null;
+}
+
+export interface NewReservation {
+  userId: string;
+  amount: number;
+  idempotencyKey: string;
+  ttlSeconds: number;
+  description?: string;
+  metadata?: Metadata;
+}
+
+export interface ReservationRepository {
+  /** Credits held by the user's live reservations: status held and expire_time after now. */
+  heldFor(userId: string): Promise<bigint>;
+  /** Undefined, and nothing written, when the idempotency key is taken already. */
+  create(reservation: NewReservation): Promise<ReservationRecord | undefined>;
+  findByIdempotencyKey(key: string): Promise<ReservationRecord | undefined>;
+  find(id: string): Promise<ReservationRecord | undefined>;
+  /** Reads the reservation and locks its row until the transaction ends. */
+  lock(id: string): Promise<ReservationRecord | undefined>;
+  /** Ends a held reservation: captured (with the credits taken), released, or expired (at its expire_time). */
+  settle(id: string, status: Exclude<ReservationStatus, 'held'>, capturedAmount?: number): Promise<ReservationRecord>;
+  /** Stores the user's held reservations whose expire_time has passed as expired. */
+  expireDue(userId: string): Promise<number>;
 }
 
 /** The repositories of one unit of work (one database transaction). */
@@ -104,11 +200,14 @@ export interface UnitOfWork {
   users: UserRepository;
   events: StripeEventRepository;
   ledger: Ledger;
+  reservations: ReservationRepository;
 }
 
 export interface CreditsStore {
   /** Runs work in one transaction: all of it commits, or none. */
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T>;
   /** Reads outside a transaction (each statement on its own). */
-  users: Pick<UserRepository, 'find'>;
+  users: Pick<UserRepository, 'find' | 'findBalance'>;
+  /** Ledger pages outside a transaction: one statement, one snapshot. */
+  ledger: Pick<Ledger, 'page'>;
 }

@@ -12,3 +12,11 @@ export async function resolveUser(
   if (!user) throw new CreditsError('USER_NOT_FOUND', `no user matches that ${identifier.kind.replace('_', ' ')}`);
   return { user, matchedBy: identifier.kind };
 }
+
+/** The same, locking the user's row until the transaction ends (spends and reservations): one statement, the latest balance. */
+export async function resolveUserForUpdate(users: Pick<UserRepository, 'findForUpdate'>, raw: string): Promise<UserRecord> {
+  const identifier = parseIdentifier(raw);
+  const user = await users.findForUpdate(identifier);
+  if (!user) throw new CreditsError('USER_NOT_FOUND', `no user matches that ${identifier.kind.replace('_', ' ')}`);
+  return user;
+}

@@ -66,6 +66,21 @@ export function userRepository(em: EntityManager): UserRepository {
       if (row?.inserted) return 'linked';
       return String(row?.user_id) === userId ? 'already_linked' : 'linked_to_another_user';
     },
+    async findBalance(identifier) {
+      // One statement, one snapshot: the balance and the holds are read at the same moment.
+      const [row] = await sql<(UserRow & { held: string })[]>(
+        em,
+        `SELECT ${COLUMNS}, (SELECT coalesce(sum(r.amount), 0) FROM credit_reservations r
+           WHERE r.user_id = users.id AND r.status = 'held' AND r.expire_time > statement_timestamp()) AS held
+         FROM users WHERE ${WHERE_BY_KIND[identifier.kind]} LIMIT 1`,
+        [lookupValue(identifier)],
+      );
+      return row && { user: toUserRecord(row), held: String(row.held) };
+    },
+    async findForUpdate(identifier) {
+      const rows = await sql<UserRow[]>(em, `SELECT ${COLUMNS} FROM users WHERE ${WHERE_BY_KIND[identifier.kind]} LIMIT 1 FOR UPDATE`, [lookupValue(identifier)]);
+      return rows[0] && toUserRecord(rows[0]);
+    },
     async lockBalance(userId) {
       const [row] = await sql<{ credits_balance: string }[]>(em, 'SELECT credits_balance FROM users WHERE id = ? FOR UPDATE', [userId]);
       if (!row) throw new Error(`user ${userId} vanished while it was locked`);

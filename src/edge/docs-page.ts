@@ -173,9 +173,15 @@ function renderEnum(protoEnum: ProtoEnum): Html {
 const ERROR_MEANINGS: Record<ErrorCode, string> = {
   IDENTIFIER_PLACEHOLDER: 'The identifier is a placeholder (empty, `null`, `undefined`, `<user_id>`, `{{email}}`, …), not a value.',
   IDENTIFIER_INVALID: 'The identifier is not an email, a UUID or an integer id between 1 and 2^63-1.',
-  REQUEST_INVALID: 'The request is malformed, e.g. `event_json` is not the event `event_id` names, or a checkout event has no session.',
+  REQUEST_INVALID:
+    'The request is malformed; the message names the field, e.g. `event_json` is not the event `event_id` names, `amount` is not positive, `idempotency_key` is missing, `page_token` was not issued for this identifier.',
   USER_NOT_FOUND: 'No user matches the identifier.',
-  INSUFFICIENT_CREDITS: 'The user has fewer credits than the operation takes; nothing was written.',
+  INSUFFICIENT_CREDITS: 'The user has fewer available credits (balance − held) than the operation takes; nothing was written.',
+  IDEMPOTENCY_KEY_REUSED: 'The `idempotency_key` was used before for another user or another amount; nothing was written. Use a new key for a new operation.',
+  RESERVATION_NOT_FOUND: 'No reservation has that `reservation_id`.',
+  RESERVATION_RELEASED: 'The reservation was released, so it cannot be captured; nothing was taken.',
+  RESERVATION_EXPIRED: 'The reservation expired (its `expire_time` passed while held), so it cannot be captured; nothing was taken.',
+  RESERVATION_CAPTURED: 'The reservation was captured, so it cannot be released; its credits were taken.',
   AUTH_TOKEN_MISSING: 'No `authorization: Bearer <token>` metadata.',
   AUTH_TOKEN_INVALID: 'The bearer token is not the configured `CREDITS_API_TOKEN`.',
   DATABASE_UNAVAILABLE: 'The database cannot be reached; retry later.',

@@ -62,6 +62,20 @@ function fieldOf(field: protobuf.Field): ProtoField {
   return { name: field.name, number: field.id, type, ...(target ? { typeRef: target } : {}), comment: field.comment ?? '' };
 }
 
+/** Well-known types come from protobufjs's bundled copies, without their comments: the page says what they are. */
+const WELL_KNOWN_COMMENTS: Record<string, { comment: string; fields: Record<string, string> }> = {
+  'google.protobuf.Timestamp': {
+    comment: 'A point in time, independent of time zones (UTC); in JSON an RFC 3339 string such as `2026-12-02T10:00:00Z`.',
+    fields: { seconds: 'Seconds since 1970-01-01T00:00:00Z.', nanos: 'Fractions of a second, in nanoseconds (0 to 999,999,999).' },
+  },
+};
+
+function messageOf(object: protobuf.Type): ProtoMessage {
+  const known = WELL_KNOWN_COMMENTS[fullName(object)];
+  const fields = object.fieldsArray.map(fieldOf).map((field) => (field.comment || !known ? field : { ...field, comment: known.fields[field.name] ?? '' }));
+  return { name: object.name, fullName: fullName(object), comment: object.comment ?? known?.comment ?? '', fields };
+}
+
 function collect(namespace: protobuf.NamespaceBase, docs: ProtoDocs): void {
   for (const object of namespace.nestedArray) {
     if (object instanceof protobuf.Service) {
@@ -79,7 +93,7 @@ function collect(namespace: protobuf.NamespaceBase, docs: ProtoDocs): void {
         })),
       });
     } else if (object instanceof protobuf.Type) {
-      docs.messages.push({ name: object.name, fullName: fullName(object), comment: object.comment ?? '', fields: object.fieldsArray.map(fieldOf) });
+      docs.messages.push(messageOf(object));
     } else if (object instanceof protobuf.Enum) {
       const comments = object.comments;
       docs.enums.push({

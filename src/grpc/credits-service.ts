@@ -8,12 +8,15 @@ import type { MatchKind } from '../contract/generated/credits/v1/MatchKind.js';
 import type { ResolveUserRequest__Output } from '../contract/generated/credits/v1/ResolveUserRequest.js';
 import type { ResolveUserResponse } from '../contract/generated/credits/v1/ResolveUserResponse.js';
 import type { User } from '../contract/generated/credits/v1/User.js';
+import { getBalance } from '../credits/balances.js';
 import { applyStripeEvent, type CheckoutResult } from '../credits/checkout.js';
 import type { CreditRules } from '../credits/credit-rules.js';
 import type { Identifier } from '../credits/identifiers.js';
 import type { CreditsStore, UserRecord } from '../credits/ports.js';
+import type { SpendingEvent } from '../credits/spending-events.js';
 import { resolveUser } from '../credits/users.js';
 import { stripeEventFromRequest } from './apply-checkout-request.js';
+import { spendingHandlers } from './spending-handlers.js';
 import { unary, type UnaryOptions } from './unary.js';
 
 const MATCH_KINDS: Record<Identifier['kind'], MatchKind> = {
@@ -32,11 +35,14 @@ export interface CreditsServiceDeps {
   call: Omit<UnaryOptions, 'method'>;
   /** Told every ApplyCheckout result (metrics count outcomes and credits granted). */
   onCheckoutResult?: (result: CheckoutResult) => void;
+  /** Told what each spend, reservation, capture or release changed (metrics). */
+  onSpending?: (event: SpendingEvent) => void;
 }
 
 /** Each handler translates the wire to the domain and back; the decisions are the domain's. */
-export function creditsServiceHandlers({ store, rules, call, onCheckoutResult }: CreditsServiceDeps): CreditsServiceHandlers {
+export function creditsServiceHandlers({ store, rules, call, onCheckoutResult, onSpending }: CreditsServiceDeps): CreditsServiceHandlers {
   return {
+    ...spendingHandlers({ store, call, onSpending }),
     ApplyCheckout: unary<ApplyCheckoutRequest__Output, ApplyCheckoutResponse>(
       { ...call, method: 'ApplyCheckout' },
       async (request, { logger, summary }) => {
@@ -58,8 +64,8 @@ export function creditsServiceHandlers({ store, rules, call, onCheckoutResult }:
       return { user: toUser(user), matched_by: MATCH_KINDS[matchedBy] };
     }),
     GetBalance: unary<GetBalanceRequest__Output, GetBalanceResponse>({ ...call, method: 'GetBalance' }, async (request) => {
-      const { user } = await resolveUser(store.users, request.identifier);
-      return { user_id: user.uuid, balance: user.creditsBalance };
+      const { user, balance, held, available } = await getBalance(store.users, request.identifier);
+      return { user_id: user.uuid, balance, held, available };
     }),
   };
 }

@@ -3,6 +3,7 @@ import { ReflectionService } from '@grpc/reflection';
 import type { CheckoutResult } from '../credits/checkout.js';
 import type { CreditRules } from '../credits/credit-rules.js';
 import type { CreditsStore } from '../credits/ports.js';
+import type { SpendingEvent } from '../credits/spending-events.js';
 import type { Logger } from '../logger.js';
 import { createTokenCheck } from './auth.js';
 import { creditsServiceHandlers } from './credits-service.js';
@@ -22,6 +23,7 @@ export interface CreditsServerOptions {
   healthIntervalMs?: number;
   onCallFinished?: (method: string, code: string, seconds: number) => void;
   onCheckoutResult?: (result: CheckoutResult) => void;
+  onSpending?: (event: SpendingEvent) => void;
 }
 
 export interface CreditsServer {
@@ -43,6 +45,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
       store: options.store,
       rules: options.rules,
       onCheckoutResult: options.onCheckoutResult,
+      onSpending: options.onSpending,
       call: {
         logger,
         checkToken: createTokenCheck(options.apiToken),

@@ -8,6 +8,7 @@ const GRPC_STATUS: Record<ErrorKind, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
   not_found: status.NOT_FOUND,
   failed_precondition: status.FAILED_PRECONDITION,
+  already_exists: status.ALREADY_EXISTS,
   unauthenticated: status.UNAUTHENTICATED,
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CheckoutResult } from '../credits/checkout.js';
+import type { SpendingEvent } from '../credits/spending-events.js';
 
 export interface CreditsMetrics {
   /** This process's own registry: the edge keeps another, so the two never mix. */
@@ -8,6 +9,7 @@ export interface CreditsMetrics {
   onCheckoutResult(result: CheckoutResult): void;
   /** Told each reconcile pass of this process (nothing is exported when reconciliation is off). */
   onReconcilePass(pass: ReconcilePassMetrics): void;
+  onSpending(event: SpendingEvent): void;
 }
 
 /** What the metrics read of one reconcile pass. */
@@ -19,6 +21,12 @@ export interface ReconcilePassMetrics {
   applied: number;
   /** Events the pass could not apply (Stripe API, undecodable event, database), retried next pass. */
   failedEvents: number;
+}
+
+/** Reservation totals read from the database at scrape time; they are state, not events this process saw. */
+export interface ReservationTotals {
+  heldCredits: number;
+  expiredCredits: number;
 }
 
 /** The database pool's state, read at scrape time rather than polled; undefined once closed. */
@@ -33,11 +41,13 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export interface CreditsMetricsOptions {
   pool: () => PoolStats | undefined;
+  /** Read at scrape time; a failure (database down) leaves the reservation figures out of that scrape. */
+  reservations?: () => Promise<ReservationTotals>;
   /** Whether this process reconciles (RECONCILE_INTERVAL_S): only then are the credits_reconcile_* metrics exported. */
   reconcile?: boolean;
 }
 
-export function createCreditsMetrics({ pool, reconcile = false }: CreditsMetricsOptions): CreditsMetrics {
+export function createCreditsMetrics({ pool, reservations, reconcile = false }: CreditsMetricsOptions): CreditsMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -70,6 +80,47 @@ export function createCreditsMetrics({ pool, reconcile = false }: CreditsMetrics
     name: 'credits_granted_total',
     help: 'Credits added to balances by purchases applied through ApplyCheckout',
     registers,
+  });
+  const spent = new Counter({
+    name: 'credits_spent_total',
+    help: 'Credits taken from balances, by how: spend (SpendCredits) or capture (CaptureReservation); replays not counted',
+    labelNames: ['via'] as const,
+    registers,
+  });
+  const reserved = new Counter({
+    name: 'credits_reserved_total',
+    help: 'Credits put on hold by ReserveCredits (replays not counted)',
+    registers,
+  });
+  const released = new Counter({
+    name: 'credits_released_total',
+    help: 'Held credits given back: by ReleaseReservation, and the part of a partial capture that was not taken',
+    labelNames: ['via'] as const,
+    registers,
+  });
+  let totals: Promise<ReservationTotals | undefined> | undefined;
+  /** One database read per scrape, shared by the gauges that need it. */
+  const readTotals = () => {
+    totals ??= (reservations?.() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setImmediate(() => (totals = undefined)));
+    return totals;
+  };
+  new Gauge({
+    name: 'credits_held',
+    help: 'Credits held by live reservations now (status held, expire_time not passed), read from the database at scrape time',
+    registers,
+    async collect() {
+      const read = await readTotals();
+      if (read) this.set(read.heldCredits);
+    },
+  });
+  new Gauge({
+    name: 'credits_expired_reservations_credits',
+    help: 'Credits of all reservations that expired unused, ever (monotonic), read from the database at scrape time',
+    registers,
+    async collect() {
+      const read = await readTotals();
+      if (read) this.set(read.expiredCredits);
+    },
   });
   new Gauge({
     name: 'credits_db_pool_connections',
@@ -146,6 +197,23 @@ export function createCreditsMetrics({ pool, reconcile = false }: CreditsMetrics
       if (pass.status === 'failed') reconcileFailures.inc({ kind: 'run' });
       if (pass.failedEvents > 0) reconcileFailures.inc({ kind: 'event' }, pass.failedEvents);
       if (pass.applied > 0) reconcileRecovered.inc(pass.applied);
+    },
+    onSpending(event) {
+      switch (event.kind) {
+        case 'spent':
+          spent.inc({ via: 'spend' }, event.credits);
+          break;
+        case 'reserved':
+          reserved.inc(event.credits);
+          break;
+        case 'captured':
+          spent.inc({ via: 'capture' }, event.credits);
+          if (event.released > 0) released.inc({ via: 'capture_rest' }, event.released);
+          break;
+        case 'released':
+          released.inc({ via: 'release' }, event.credits);
+          break;
+      }
     },
   };
 }

@@ -1,6 +1,5 @@
 /**
- * What the migrations create (Migration20261126000000_credits_schema.ts, then
- * Migration20261202000200_event_source.ts: stripe_events.source), as `verify` checks it.
+ * What the migrations (migrations/index.ts) create, as `verify` checks it.
  * Keep in step with the migrations: a new migration that changes the schema changes this file.
  */
 
@@ -49,11 +48,30 @@ export const EXPECTED_TABLES: Record<string, Record<string, ExpectedColumn>> = {
     reason: { types: ['text'] },
     created_by: { types: ['text'] },
     created_at: { types: TIMESTAMPTZ, notNull: true },
+    // Migration20261202000100_spending: rows older than it were backfilled; only hand-written rows lack it.
+    balance_after: { types: ['bigint'] },
+    idempotency_key: { types: ['text'] },
+    reservation_id: { types: ['uuid'] },
+    description: { types: ['text'] },
+    metadata: { types: ['jsonb'], notNull: true },
   },
   stripe_customers: {
     customer_id: { types: ['text'], notNull: true },
     user_id: { types: ['bigint'], notNull: true },
     created_at: { types: TIMESTAMPTZ, notNull: true },
+  },
+  credit_reservations: {
+    id: { types: ['uuid'], notNull: true },
+    user_id: { types: ['bigint'], notNull: true },
+    amount: { types: ['bigint'], notNull: true },
+    status: { types: ['text'], notNull: true },
+    idempotency_key: { types: ['text'], notNull: true },
+    description: { types: ['text'] },
+    metadata: { types: ['jsonb'], notNull: true },
+    expire_time: { types: TIMESTAMPTZ, notNull: true },
+    created_at: { types: TIMESTAMPTZ, notNull: true },
+    settled_at: { types: TIMESTAMPTZ },
+    captured_amount: { types: ['bigint'] },
   },
 };
 
@@ -78,13 +96,36 @@ export const EXPECTED_CONSTRAINTS: readonly ExpectedConstraint[] = [
   { table: 'stripe_events', type: 'c', name: 'stripe_events_source_check', why: 'an event came by webhook or by reconcile' },
   { table: 'credit_transactions', type: 'p', columns: ['id'], why: 'credit_transactions primary key' },
   { table: 'credit_transactions', type: 'u', name: 'credit_transactions_checkout_session_id_key', why: 'one credit per Checkout Session' },
-  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_kind_check', why: 'ledger kinds purchase, grant, revoke' },
-  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_amount_sign', why: 'purchases and grants add, revokes take' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_kind_check', why: 'ledger kinds purchase, grant, revoke, spend, capture' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_amount_sign', why: 'purchases and grants add; revokes, spends and captures take' },
   { table: 'credit_transactions', type: 'c', name: 'credit_transactions_purchase_has_session', why: 'a purchase names its session' },
   { table: 'credit_transactions', type: 'f', columns: ['user_id'], references: 'users', why: 'ledger rows belong to users' },
   { table: 'credit_transactions', type: 'c', name: 'credit_transactions_correction_has_operator', why: 'a manual correction names its operator' },
   { table: 'stripe_customers', type: 'p', columns: ['customer_id'], why: 'a Stripe customer belongs to one user' },
   { table: 'stripe_customers', type: 'f', columns: ['user_id'], references: 'users', why: 'customer links belong to users' },
+  { table: 'credit_transactions', type: 'u', name: 'credit_transactions_idempotency_key_key', why: 'one spend per idempotency key' },
+  { table: 'credit_transactions', type: 'u', name: 'credit_transactions_reservation_id_key', why: 'one capture per reservation' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_spend_has_key', why: 'a spend names its idempotency key' },
+  { table: 'credit_transactions', type: 'c', name: 'credit_transactions_capture_has_reservation', why: 'a capture names its reservation' },
+  {
+    table: 'credit_transactions',
+    type: 'f',
+    columns: ['reservation_id'],
+    references: 'credit_reservations',
+    why: 'captures belong to reservations',
+  },
+  { table: 'credit_reservations', type: 'p', columns: ['id'], why: 'credit_reservations primary key' },
+  { table: 'credit_reservations', type: 'f', columns: ['user_id'], references: 'users', why: 'reservations belong to users' },
+  { table: 'credit_reservations', type: 'u', name: 'credit_reservations_idempotency_key_key', why: 'one reservation per idempotency key' },
+  { table: 'credit_reservations', type: 'c', name: 'credit_reservations_amount_positive', why: 'a reservation holds at least one credit' },
+  { table: 'credit_reservations', type: 'c', name: 'credit_reservations_status_check', why: 'reservation statuses held, captured, released, expired' },
+  {
+    table: 'credit_reservations',
+    type: 'c',
+    name: 'credit_reservations_captured_amount_check',
+    why: 'a captured reservation took 1 up to its amount; others took nothing',
+  },
+  { table: 'credit_reservations', type: 'c', name: 'credit_reservations_settled_check', why: 'only a settled reservation has settled_at' },
 ];
 
 export interface ExpectedIndex {
@@ -101,6 +142,13 @@ export const EXPECTED_INDEXES: readonly ExpectedIndex[] = [
   { name: 'stripe_customers_user_id_idx', table: 'stripe_customers', unique: false, definition: ['(user_id)'] },
   { name: 'stripe_events_status_received_at_idx', table: 'stripe_events', unique: false, definition: ['(status, received_at)'] },
   { name: 'stripe_events_checkout_session_id_idx', table: 'stripe_events', unique: false, definition: ['(checkout_session_id)'] },
-  { name: 'credit_transactions_user_id_idx', table: 'credit_transactions', unique: false, definition: ['(user_id)'] },
+  // Replaced credit_transactions_user_id_idx in Migration20261202000100_spending: it serves lookups by user and pages.
+  { name: 'credit_transactions_user_id_id_idx', table: 'credit_transactions', unique: false, definition: ['(user_id, id)'] },
   { name: 'credit_transactions_created_at_idx', table: 'credit_transactions', unique: false, definition: ['(created_at)'] },
+  {
+    name: 'credit_reservations_held_idx',
+    table: 'credit_reservations',
+    unique: false,
+    definition: ["(user_id, expire_time) WHERE (status = 'held'::text)"],
+  },
 ];

@@ -23,19 +23,34 @@ export interface LedgerWindow {
   credits: string;
 }
 
+/** Reservations by what happened to them inside the window; `held` is what live reservations hold now. */
+export interface ReservationWindow {
+  reserved: { count: number; credits: string };
+  captured: { count: number; credits: string };
+  /** Released by ReleaseReservation, plus the part of partial captures that was not taken. */
+  released: { count: number; credits: string };
+  /** Expired while held (their expire_time fell inside the window). */
+  expired: { count: number; credits: string };
+  heldNow: { count: number; credits: string };
+}
+
 export interface Stats {
   window: { since: string; until: string };
   events: { byStatus: Record<string, number>; byTypeAndStatus: EventCount[]; total: number };
   recentFailures: RecentFailure[];
   users: { total: number; withCredits: number; creditsOutstanding: string };
-  /** Ledger entries created inside the window, by kind (purchase, grant, revoke). */
+  /** Ledger entries created inside the window, by kind (purchase, grant, revoke, spend, capture). */
   ledger: LedgerWindow[];
+  /** Purchases and grants inside the window. */
   creditsGranted: string;
   /**
    * Purchases inside the window by how their event arrived: delivered by the webhook, or
    * recovered by reconcile from Stripe's Events API (stripe_events.source).
    */
   purchasesBySource: { webhook: number; reconcile: number };
+  /** Spends and captures inside the window, as a positive number. */
+  creditsSpent: string;
+  reservations: ReservationWindow;
 }
 
 export interface StatsOptions {
@@ -72,11 +87,37 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
     [since, until],
   );
   const purchasesFrom = (source: string) => Number(bySource.find((row) => row.source === source)?.purchases ?? 0);
+  const [reservations] = await sql<Record<`${'reserved' | 'captured' | 'released' | 'expired' | 'held'}_${'count' | 'credits'}`, string>[]>(em,
+    `WITH w AS (SELECT ?::timestamptz AS since, ?::timestamptz AS until),
+     r AS (SELECT r.*, r.created_at BETWEEN w.since AND w.until AS created_in,
+                  r.settled_at BETWEEN w.since AND w.until AS settled_in,
+                  r.status IN ('expired', 'held') AND r.expire_time BETWEEN w.since AND least(w.until, statement_timestamp()) AS expired_in
+           FROM credit_reservations r CROSS JOIN w)
+     SELECT count(*) FILTER (WHERE created_in) AS reserved_count,
+            coalesce(sum(amount) FILTER (WHERE created_in), 0) AS reserved_credits,
+            count(*) FILTER (WHERE status = 'captured' AND settled_in) AS captured_count,
+            coalesce(sum(captured_amount) FILTER (WHERE status = 'captured' AND settled_in), 0) AS captured_credits,
+            count(*) FILTER (WHERE status = 'released' AND settled_in) AS released_count,
+            coalesce(sum(CASE WHEN status = 'released' THEN amount ELSE amount - captured_amount END)
+              FILTER (WHERE status IN ('released', 'captured') AND settled_in), 0) AS released_credits,
+            count(*) FILTER (WHERE expired_in) AS expired_count,
+            coalesce(sum(amount) FILTER (WHERE expired_in), 0) AS expired_credits,
+            count(*) FILTER (WHERE status = 'held' AND expire_time > statement_timestamp()) AS held_count,
+            coalesce(sum(amount) FILTER (WHERE status = 'held' AND expire_time > statement_timestamp()), 0) AS held_credits
+     FROM r`,
+    [since, until],
+  );
+  const reservationFigure = (name: 'reserved' | 'captured' | 'released' | 'expired' | 'held') => ({
+    count: Number(reservations?.[`${name}_count`] ?? 0),
+    credits: String(reservations?.[`${name}_credits`] ?? 0),
+  });
 
   const byTypeAndStatus = eventRows.map((row) => ({ eventType: row.event_type, status: row.status, count: Number(row.count) }));
   const byStatus: Record<string, number> = {};
   for (const row of byTypeAndStatus) byStatus[row.status] = (byStatus[row.status] ?? 0) + row.count;
-  const granted = ledger.filter((row) => row.kind !== 'revoke').reduce((sum, row) => sum + BigInt(row.credits), 0n);
+  const sumOf = (kinds: string[]) => ledger.filter((row) => kinds.includes(row.kind)).reduce((sum, row) => sum + BigInt(row.credits), 0n);
+  const granted = sumOf(['purchase', 'grant']);
+  const spent = -sumOf(['spend', 'capture']);
   return {
     window: { since: since.toISOString(), until: until.toISOString() },
     events: { byStatus, byTypeAndStatus, total: byTypeAndStatus.reduce((sum, row) => sum + row.count, 0) },
@@ -92,6 +133,14 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
     ledger: ledger.map((row) => ({ kind: row.kind, entries: Number(row.entries), credits: String(row.credits) })),
     creditsGranted: granted.toString(),
     purchasesBySource: { webhook: purchasesFrom('webhook'), reconcile: purchasesFrom('reconcile') },
+    creditsSpent: spent.toString(),
+    reservations: {
+      reserved: reservationFigure('reserved'),
+      captured: reservationFigure('captured'),
+      released: reservationFigure('released'),
+      expired: reservationFigure('expired'),
+      heldNow: reservationFigure('held'),
+    },
   };
 }
 
@@ -124,11 +173,20 @@ export function formatStats(stats: Stats): string {
       [`  ${stats.users.total}`, String(stats.users.withCredits), stats.users.creditsOutstanding],
     ]),
     '',
-    `Ledger since ${stats.window.since} (credits granted: ${stats.creditsGranted})`,
+    `Ledger since ${stats.window.since} (credits granted: ${stats.creditsGranted}, spent: ${stats.creditsSpent})`,
     stats.ledger.length === 0
       ? '  no entries'
       : table([['  kind', 'entries', 'credits'], ...stats.ledger.map((row) => [`  ${row.kind}`, String(row.entries), row.credits])]),
     `  purchases: ${stats.purchasesBySource.webhook} delivered by webhook, ${stats.purchasesBySource.reconcile} recovered by reconcile`,
+    '',
+    `Reservations since ${stats.window.since} (held now: ${stats.reservations.heldNow.credits} credits in ${stats.reservations.heldNow.count})`,
+    table([
+      ['  reserved', 'captured', 'released', 'expired'],
+      [
+        `  ${stats.reservations.reserved.count} (${stats.reservations.reserved.credits})`,
+        ...(['captured', 'released', 'expired'] as const).map((name) => `${stats.reservations[name].count} (${stats.reservations[name].credits})`),
+      ],
+    ]),
   ];
   return sections.join('\n');
 }

@@ -149,6 +149,10 @@ function invariantTitles(stuckAfterSeconds: number) {
     purchase_has_applied_event: 'every purchase row has the applied Stripe event of its session',
     correction_has_operator: 'every manual grant and revoke names its operator',
     nothing_stuck_processing: `nothing stuck in processing (older than ${stuckAfterSeconds}s)`,
+    uncaptured_reservation_has_no_capture: 'no reservation that is not captured has a capture ledger row',
+    captured_reservation_has_capture: 'every captured reservation has its capture ledger row, for the amount captured',
+    available_non_negative: 'no user has more credits held by live reservations than owned',
+    balance_after_matches_balance: "every user's newest ledger row records the balance",
   };
 }
 
@@ -203,6 +207,39 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
     limit,
     [stuckAfterSeconds],
   );
+  const strayCapture = await examples<{ reservation_id: string; status: string; id: string; uuid: string; total: string }>(
+    em,
+    `SELECT r.id AS reservation_id, r.status, u.id, u.uuid, count(*) OVER () AS total
+     FROM credit_reservations r JOIN users u ON u.id = r.user_id
+     WHERE r.status <> 'captured' AND EXISTS (SELECT 1 FROM credit_transactions t WHERE t.reservation_id = r.id)
+     ORDER BY r.created_at`,
+    limit,
+  );
+  const missingCapture = await examples<{ reservation_id: string; captured_amount: string; taken: string | null; id: string; uuid: string; total: string }>(
+    em,
+    `SELECT r.id AS reservation_id, r.captured_amount, -t.amount AS taken, u.id, u.uuid, count(*) OVER () AS total
+     FROM credit_reservations r JOIN users u ON u.id = r.user_id
+     LEFT JOIN credit_transactions t ON t.reservation_id = r.id AND t.kind = 'capture'
+     WHERE r.status = 'captured' AND (t.id IS NULL OR -t.amount <> r.captured_amount OR t.user_id <> r.user_id)
+     ORDER BY r.created_at`,
+    limit,
+  );
+  const overHeld = await examples<{ id: string; uuid: string; credits_balance: string; held: string; total: string }>(
+    em,
+    `SELECT u.id, u.uuid, u.credits_balance, h.held, count(*) OVER () AS total
+     FROM users u JOIN (SELECT user_id, sum(amount) AS held FROM credit_reservations
+                        WHERE status = 'held' AND expire_time > statement_timestamp() GROUP BY user_id) h ON h.user_id = u.id
+     WHERE h.held > u.credits_balance ORDER BY u.id`,
+    limit,
+  );
+  // Rows written by hand without balance_after say nothing either way.
+  const staleAfter = await examples<{ id: string; uuid: string; credits_balance: string; balance_after: string; entry_id: string; total: string }>(
+    em,
+    `SELECT u.id, u.uuid, u.credits_balance, t.balance_after, t.id AS entry_id, count(*) OVER () AS total
+     FROM users u JOIN LATERAL (SELECT id, balance_after FROM credit_transactions WHERE user_id = u.id ORDER BY id DESC LIMIT 1) t ON true
+     WHERE t.balance_after IS NOT NULL AND t.balance_after <> u.credits_balance ORDER BY u.id`,
+    limit,
+  );
   const user = (row: { id: string; uuid: string }) => `user ${row.id} (${row.uuid})`;
   const titles = invariantTitles(stuckAfterSeconds);
   const invariant = (id: InvariantId, problems: string[], total: number): VerifyCheck =>
@@ -239,6 +276,30 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
         (row) => `event ${row.event_id} (${row.event_type}) processing since ${new Date(row.received_at).toISOString()}, ${row.attempts} attempt(s)`,
       ),
       stuck.total,
+    ),
+    invariant(
+      'uncaptured_reservation_has_no_capture',
+      strayCapture.rows.map((row) => `${user(row)}: reservation ${row.reservation_id} is ${row.status} but has a capture ledger row`),
+      strayCapture.total,
+    ),
+    invariant(
+      'captured_reservation_has_capture',
+      missingCapture.rows.map((row) =>
+        row.taken === null
+          ? `${user(row)}: reservation ${row.reservation_id} is captured (${row.captured_amount}) but has no capture ledger row`
+          : `${user(row)}: reservation ${row.reservation_id} captured ${row.captured_amount}, its capture ledger row took ${row.taken} (or belongs to another user)`,
+      ),
+      missingCapture.total,
+    ),
+    invariant(
+      'available_non_negative',
+      overHeld.rows.map((row) => `${user(row)}: balance ${row.credits_balance}, held by live reservations ${row.held}`),
+      overHeld.total,
+    ),
+    invariant(
+      'balance_after_matches_balance',
+      staleAfter.rows.map((row) => `${user(row)}: balance ${row.credits_balance}, newest ledger row ${row.entry_id} records ${row.balance_after}`),
+      staleAfter.total,
     ),
   ];
 }

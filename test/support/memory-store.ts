@@ -1,6 +1,6 @@
 import { CreditsError } from '../../src/credits/errors';
 import { normalizeEmail, type Identifier } from '../../src/credits/identifiers';
-import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, UnitOfWork, UserRecord } from '../../src/credits/ports';
+import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, LedgerRecord, UnitOfWork, UserRecord } from '../../src/credits/ports';
 import type { LineItem } from '../../src/contract/stripe-event';
 
 interface StoredEvent {
@@ -36,7 +36,15 @@ export class MemoryStore implements CreditsStore {
     return user;
   }
 
-  readonly users = { find: (identifier: Identifier) => Promise.resolve(this.find(identifier)) };
+  readonly users = {
+    find: (identifier: Identifier) => Promise.resolve(this.find(identifier)),
+    findBalance: async (identifier: Identifier) => {
+      const user = this.find(identifier);
+      return user && { user, held: '0' };
+    },
+  };
+
+  readonly ledger = { page: () => Promise.reject(new Error('ledger pages are tested on PostgreSQL')) };
 
   transaction<T>(work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
@@ -69,6 +77,25 @@ export class MemoryStore implements CreditsStore {
     return user;
   }
 
+  private record(id: string, entry: LedgerEntry, user: UserRecord): LedgerRecord {
+    return {
+      id,
+      userId: user.id,
+      userUuid: user.uuid,
+      kind: entry.kind,
+      amount: String(entry.amount),
+      balanceAfter: user.creditsBalance,
+      createdAt: new Date(),
+      checkoutSessionId: entry.checkoutSessionId ?? null,
+      reason: entry.reason ?? null,
+      createdBy: entry.createdBy ?? null,
+      idempotencyKey: entry.idempotencyKey ?? null,
+      reservationId: entry.reservationId ?? null,
+      description: entry.description ?? null,
+      metadata: entry.metadata ?? {},
+    };
+  }
+
   private unitOfWork(): UnitOfWork {
     return {
       users: {
@@ -84,6 +111,8 @@ export class MemoryStore implements CreditsStore {
           return owner === undefined ? 'linked' : owner === userId ? 'already_linked' : 'linked_to_another_user';
         },
         lockBalance: async (userId) => BigInt(this.user(userId).creditsBalance),
+        findForUpdate: async (identifier) => this.find(identifier),
+        findBalance: async (identifier) => this.users.findBalance(identifier),
       },
       events: {
         claim: async (event) => {
@@ -124,8 +153,21 @@ export class MemoryStore implements CreditsStore {
           user.creditsBalance = balance.toString();
           const id = String(this.state.ledger.length + 1);
           this.state.ledger.push({ ...entry, id });
-          return { entryId: id, user: { ...user } };
+          return { entryId: id, user: { ...user }, entry: this.record(id, entry, user) };
         },
+        findByIdempotencyKey: async () => undefined,
+        findCapture: async () => undefined,
+        page: async () => [],
+      },
+      // Reservations are tested on PostgreSQL (credits-spending.test.ts); the checkout decision never touches them.
+      reservations: {
+        heldFor: async () => 0n,
+        create: () => Promise.reject(new Error('not in memory')),
+        findByIdempotencyKey: async () => undefined,
+        find: async () => undefined,
+        lock: async () => undefined,
+        settle: () => Promise.reject(new Error('not in memory')),
+        expireDue: async () => 0,
       },
     };
   }

@@ -15,6 +15,14 @@ export const CreditTransaction = defineEntity({
     reason: p.text().nullable(),
     /** Who wrote the row: the operator of a manual correction. */
     createdBy: p.text().nullable(),
+    /** The user's balance right after this row (backfilled for rows older than the column). */
+    balanceAfter: p.bigint('string').nullable(),
+    /** Unique: a spend's key, so a spend is taken once. */
+    idempotencyKey: p.text().nullable().unique(),
+    /** Unique: a capture's reservation, so a reservation is captured once. */
+    reservationId: p.uuid().nullable().unique(),
+    description: p.text().nullable(),
+    metadata: p.json<Record<string, string>>().defaultRaw(`'{}'`),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });
