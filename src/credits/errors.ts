@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   USER_NOT_FOUND: 'not_found',
   AUTH_TOKEN_MISSING: 'unauthenticated',
   AUTH_TOKEN_INVALID: 'unauthenticated',
+  SCOPE_MISSING: 'permission_denied',
+  REQUEST_TOO_LARGE: 'resource_exhausted',
   DATABASE_UNAVAILABLE: 'unavailable',
   SHUTTING_DOWN: 'unavailable',
   TRANSACTION_CONFLICT: 'aborted',

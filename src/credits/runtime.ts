@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { migrateUp, migrationStatus } from '../db/migrations';
 import { initORM, type MikroORM } from '../db/orm';
+import { creditsServerSecurity } from '../grpc/security.js';
 import { startCreditsServer, type CreditsServer } from '../grpc/server';
 import type { Logger } from '../logger';
 import { createCreditsMetrics } from './metrics';
@@ -42,11 +43,10 @@ export async function startCreditsRuntime({ config, logger, migrate, database }:
       onCheckoutResult: metrics.onCheckoutResult,
       logger,
       rules: { priceCredits: config.stripe.priceCredits, maxPerPurchase: config.credits.maxPerPurchase },
-      apiToken: config.grpc.apiToken,
+      ...creditsServerSecurity(config, logger),
       host: config.grpc.host,
       port: config.grpc.port,
     });
-    if (!config.grpc.apiToken) logger.warn('CREDITS_API_TOKEN unset: gRPC calls are not authenticated (development only)');
     logger.info({ port: server.port }, 'CreditsService listening');
     const metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger }).catch(
       async (error: unknown) => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { createCreditsClient } from '../grpc/client';
+import { createCreditsClient, type CreditsClientTls } from '../grpc/client';
 import type { ApplyCheckoutRequest } from '../grpc/generated/credits/v1/ApplyCheckoutRequest';
 import type { ApplyCheckoutResponse__Output } from '../grpc/generated/credits/v1/ApplyCheckoutResponse';
 import { CREDITS_SERVICE_NAME, protos } from '../grpc/proto';
@@ -37,6 +37,8 @@ export interface RetryPolicy {
 export interface CreditsGatewayOptions {
   url: string;
   token: string | undefined;
+  /** TLS to CreditsService (CREDITS_GRPC_CA_FILE, and CREDITS_GRPC_CERT_FILE/KEY_FILE for mutual TLS); plaintext without it. */
+  tls?: CreditsClientTls;
   /** Budget of one ApplyCheckout, retries included. */
   deadlineMs: number;
   retry?: RetryPolicy;
@@ -65,7 +67,8 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 /** One long-lived channel to CreditsService, shared by ApplyCheckout and the health check. */
 export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const client = createCreditsClient(options.url, { token: options.token, channelOptions: ROUND_ROBIN });
+  const client = createCreditsClient(options.url, { token: options.token, tls: options.tls, channelOptions: ROUND_ROBIN });
+  // Shares the client's channel, and with it its credentials (the ones given here are not used).
   const health = new protos.grpc.health.v1.Health(options.url, grpc.credentials.createInsecure(), {
     channelOverride: client.getChannel(),
   });

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { creditsClientSecurity } from '../grpc/security.js';
 import type { Logger } from '../logger';
 import { createEdgeApp } from './app';
 import { createCreditsGateway } from './credits-gateway';
@@ -23,9 +24,10 @@ export interface EdgeRuntimeOptions {
 export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRuntimeOptions): Promise<EdgeRuntime> {
   const webhookSecrets = resolveWebhookSecrets(config, logger);
   const metrics = createEdgeMetrics();
+  const clientSecurity = creditsClientSecurity(config, logger);
   const credits = createCreditsGateway({
     url: creditsUrl,
-    token: config.grpc.apiToken,
+    ...clientSecurity,
     deadlineMs: config.grpc.deadlineMs,
     onCallFinished: (method, code, seconds) => metrics.grpcDuration.observe({ method, code }, seconds),
   });
@@ -47,10 +49,12 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
       close: async () => {
         await http.close(config.shutdownGraceMs);
         credits.close();
+        clientSecurity.tls?.close();
       },
     };
   } catch (error) {
     credits.close();
+    clientSecurity.tls?.close();
     throw error;
   }
 }

@@ -8,6 +8,8 @@ const GRPC_STATUS: Record<ErrorKind, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
   not_found: status.NOT_FOUND,
   unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,
   deadline_exceeded: status.DEADLINE_EXCEEDED,
