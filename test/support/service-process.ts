@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createHealthClient } from '../../src/grpc/client';
+import { createHealthClient, type CreditsClientTls } from '../../src/grpc/client';
 import { findFreePort } from './free-port';
 import { eventually } from './load';
 
@@ -68,8 +68,8 @@ export function spawnService(name: string, role: 'credits' | 'edge', env: Record
 export type HealthAnswer = 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
 
 /** One grpc.health.v1 Check of the whole server (''), bounded by timeoutMs. */
-export function checkHealth(url: string, timeoutMs = 1_000): Promise<HealthAnswer> {
-  const client = createHealthClient(url);
+export function checkHealth(url: string, timeoutMs = 1_000, tls?: CreditsClientTls): Promise<HealthAnswer> {
+  const client = createHealthClient(url, { tls });
   return new Promise<HealthAnswer>((resolve) => {
     client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
       resolve(error ? 'UNREACHABLE' : response?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING'),
@@ -103,6 +103,10 @@ export interface CreditsProcessOptions {
   port?: number;
   priceCredits?: Record<string, number>;
   poolMax?: number;
+  /** More environment (scoped tokens, TLS files, ...). */
+  env?: Record<string, string>;
+  /** How the readiness probe reaches a TLS server. */
+  healthTls?: CreditsClientTls;
 }
 
 /** A CreditsService process (`main.ts credits`), resolved once its health says SERVING. */
@@ -116,9 +120,10 @@ export async function startCreditsProcess(name: string, options: CreditsProcessO
     CREDITS_API_TOKEN: options.token,
     STRIPE_PRICE_CREDITS: JSON.stringify(options.priceCredits ?? { price_pack_100: 100 }),
     DB_POOL_MAX: String(options.poolMax ?? 5),
+    ...options.env,
   });
   const url = `127.0.0.1:${port}`;
-  await untilReady(service, 'health SERVING', async () => (await checkHealth(url)) === 'SERVING', 60_000);
+  await untilReady(service, 'health SERVING', async () => (await checkHealth(url, 1_000, options.healthTls)) === 'SERVING', 60_000);
   return { ...service, port, url };
 }
 
