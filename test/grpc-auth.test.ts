@@ -240,12 +240,23 @@ describe('tokens from the environment', () => {
       [{ CREDITS_API_TOKENS_FILE: path.join(dir, 'missing.json') }, /CREDITS_API_TOKENS_FILE: cannot read .*missing\.json \(ENOENT\)/],
       [{ NODE_ENV: 'production', CREDITS_API_TOKENS: json([{ name: 'shop', token: 'short-but-secret-value', scopes: ['credits:spend'] }]) }, /CREDITS_API_TOKENS: token "shop" is shorter than 32 characters/],
       [{ NODE_ENV: 'production', CREDITS_API_TOKEN: 'short-but-secret-value' }, /CREDITS_API_TOKEN: token "default" is shorter than 32/],
+      [{ GRPC_TLS_CERT_FILE: '/certs/server.crt' }, /GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE: set both/],
+      [{ GRPC_TLS_CLIENT_CA_FILE: '/certs/ca.crt' }, /GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE: set both/],
+      [{ CREDITS_GRPC_CA_FILE: '/certs/ca.crt', CREDITS_GRPC_CERT_FILE: '/certs/client.crt' }, /CREDITS_GRPC_CERT_FILE and CREDITS_GRPC_KEY_FILE/],
+      [{ CREDITS_GRPC_TLS_SERVER_NAME: 'credits' }, /CREDITS_GRPC_TLS_SERVER_NAME: only with TLS/],
     ];
     for (const [env, expected] of cases) {
       const message = configError(env);
       expect(message).toMatch(expected);
       for (const secret of [...Object.values(TOKENS), 'short-but-secret-value']) expect(message).not.toContain(secret);
     }
+  });
+
+  it('when the edge has CREDITS_GRPC_TOKEN, then it sends that one; otherwise CREDITS_API_TOKEN', () => {
+    expect(loadConfig({ CREDITS_API_TOKEN: TOKENS.edgeOld, CREDITS_GRPC_TOKEN: TOKENS.edgeNew }).grpc.client.token).toBe(TOKENS.edgeNew);
+    expect(loadConfig({ CREDITS_API_TOKEN: TOKENS.edgeOld }).grpc.client.token).toBe(TOKENS.edgeOld);
+    // An edge process holding only its own token is a valid production configuration.
+    expect(loadConfig({ NODE_ENV: 'production', CREDITS_GRPC_TOKEN: TOKENS.edgeNew }).grpc.tokens).toEqual([]);
   });
 
   it('when CreditsService starts in production without a token of its own, then it refuses; plaintext on a non-loopback address is said loudly', () => {
