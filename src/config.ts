@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { API_SCOPES, isApiScope, type ApiScope } from './contract/scopes.js';
 
 /** Stops the process at start with a message naming the variable at fault. */
 export class ConfigError extends Error {
@@ -127,11 +129,96 @@ const EnvSchema = z.object({
   CREDITS_GRPC_URL: z.string().min(1).default('127.0.0.1:50051'),
   CREDITS_GRPC_DEADLINE_MS: z.coerce.number().int().min(50).max(120_000).default(5_000),
   CREDITS_API_TOKEN: optionalText,
+  CREDITS_API_TOKENS: optionalText,
+  CREDITS_API_TOKENS_FILE: optionalText,
+  CREDITS_GRPC_TOKEN: optionalText,
+  GRPC_MAX_CONCURRENT_STREAMS: z.coerce.number().int().min(1).max(10_000).default(100),
+  GRPC_TLS_CERT_FILE: optionalText,
+  GRPC_TLS_KEY_FILE: optionalText,
+  GRPC_TLS_CLIENT_CA_FILE: optionalText,
+  GRPC_TLS_RELOAD_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(300),
+  CREDITS_GRPC_CA_FILE: optionalText,
+  CREDITS_GRPC_CERT_FILE: optionalText,
+  CREDITS_GRPC_KEY_FILE: optionalText,
+  CREDITS_GRPC_TLS_SERVER_NAME: optionalText,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 type Env = z.infer<typeof EnvSchema>;
+
+/** One token CreditsService accepts: its name (logged, stored with what it did), its value, what it may do. */
+export interface ApiTokenConfig {
+  name: string;
+  token: string;
+  scopes: readonly ApiScope[];
+  /** The variable it came from, for messages. */
+  source: 'CREDITS_API_TOKEN' | 'CREDITS_API_TOKENS' | 'CREDITS_API_TOKENS_FILE';
+}
+
+/** In production every accepted token is at least this long (`openssl rand -hex 32` makes 64). */
+export const MIN_PRODUCTION_TOKEN_LENGTH = 32;
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
+// What an `authorization: Bearer <token>` header can carry: printable ASCII, no spaces.
+const TOKEN_VALUE = /^[\x21-\x7e]+$/;
+const TOKENS_FORMAT = 'a JSON array of {"name": "...", "token": "...", "scopes": ["credits:read" | "credits:spend" | "stripe:apply", ...]}';
+
+/**
+ * Reads CREDITS_API_TOKENS (or the file CREDITS_API_TOKENS_FILE names) and CREDITS_API_TOKEN (name
+ * `default`, every scope). Messages name the variable and the token's name, never a token's value:
+ * not even JSON.parse's message, which quotes the text it failed on.
+ */
+function resolveApiTokens(env: Env): ApiTokenConfig[] {
+  if (env.CREDITS_API_TOKENS !== undefined && env.CREDITS_API_TOKENS_FILE !== undefined) {
+    throw new ConfigError('CREDITS_API_TOKENS and CREDITS_API_TOKENS_FILE: set one, not both');
+  }
+  const tokens: ApiTokenConfig[] = [];
+  let source: ApiTokenConfig['source'] = 'CREDITS_API_TOKENS';
+  let text = env.CREDITS_API_TOKENS;
+  if (env.CREDITS_API_TOKENS_FILE !== undefined) {
+    source = 'CREDITS_API_TOKENS_FILE';
+    try {
+      text = readFileSync(env.CREDITS_API_TOKENS_FILE, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`CREDITS_API_TOKENS_FILE: cannot read ${env.CREDITS_API_TOKENS_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  if (text !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ConfigError(`${source}: must be ${TOKENS_FORMAT}`);
+    }
+    if (!Array.isArray(parsed) || parsed.length === 0) throw new ConfigError(`${source}: must be ${TOKENS_FORMAT}, not empty`);
+    for (const [index, entry] of parsed.entries()) {
+      const { name, token, scopes } = (entry ?? {}) as Record<string, unknown>;
+      if (typeof name !== 'string' || !TOKEN_NAME.test(name)) {
+        throw new ConfigError(`${source}: entry ${index + 1} needs a "name" of letters, digits and . _ : @ - (at most 64)`);
+      }
+      if (typeof token !== 'string' || !TOKEN_VALUE.test(token)) {
+        throw new ConfigError(`${source}: token "${name}" needs a "token" of printable ASCII without spaces`);
+      }
+      if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string')) {
+        throw new ConfigError(`${source}: token "${name}" needs "scopes", a non-empty array of ${API_SCOPES.join(', ')}`);
+      }
+      const unknown = scopes.filter((scope) => !isApiScope(scope));
+      if (unknown.length > 0) {
+        throw new ConfigError(`${source}: token "${name}" has unknown scope ${unknown.map((scope) => JSON.stringify(scope)).join(', ')} (known: ${API_SCOPES.join(', ')})`);
+      }
+      tokens.push({ name, token, scopes: [...new Set(scopes as ApiScope[])], source });
+    }
+  }
+  if (env.CREDITS_API_TOKEN !== undefined) {
+    tokens.push({ name: 'default', token: env.CREDITS_API_TOKEN, scopes: [...API_SCOPES], source: 'CREDITS_API_TOKEN' });
+  }
+  // One value under two entries would make "which caller was it" ambiguous.
+  for (const [index, entry] of tokens.entries()) {
+    const twin = tokens.slice(0, index).find((other) => other.token === entry.token);
+    if (twin) throw new ConfigError(`${entry.source}: tokens "${twin.name}" and "${entry.name}" have the same value; give each caller its own`);
+  }
+  return tokens;
+}
 
 function toConfig(env: Env) {
   const databaseUrl = env.DATABASE_URL ?? env.ASYNC_DATABASE_URL ?? env.SYNC_DATABASE_URL;
@@ -184,6 +271,33 @@ function toConfig(env: Env) {
       url: env.CREDITS_GRPC_URL,
       deadlineMs: env.CREDITS_GRPC_DEADLINE_MS,
       apiToken: env.CREDITS_API_TOKEN,
+      /** Every token CreditsService accepts; none (development only) lets every call through. */
+      tokens: resolveApiTokens(env),
+      maxConcurrentStreams: env.GRPC_MAX_CONCURRENT_STREAMS,
+      /** CreditsService serves TLS only when set; with clientCaFile it requires client certificates (mutual TLS). */
+      tls:
+        env.GRPC_TLS_CERT_FILE === undefined && env.GRPC_TLS_KEY_FILE === undefined && env.GRPC_TLS_CLIENT_CA_FILE === undefined
+          ? undefined
+          : {
+              certFile: env.GRPC_TLS_CERT_FILE ?? '',
+              keyFile: env.GRPC_TLS_KEY_FILE ?? '',
+              clientCaFile: env.GRPC_TLS_CLIENT_CA_FILE,
+              reloadIntervalMs: env.GRPC_TLS_RELOAD_INTERVAL_S * 1000,
+            },
+      /** How this process calls CreditsService (the edge, scripts). */
+      client: {
+        token: env.CREDITS_GRPC_TOKEN ?? env.CREDITS_API_TOKEN,
+        tls:
+          env.CREDITS_GRPC_CA_FILE === undefined && env.CREDITS_GRPC_CERT_FILE === undefined && env.CREDITS_GRPC_KEY_FILE === undefined
+            ? undefined
+            : {
+                caFile: env.CREDITS_GRPC_CA_FILE,
+                certFile: env.CREDITS_GRPC_CERT_FILE,
+                keyFile: env.CREDITS_GRPC_KEY_FILE,
+                serverName: env.CREDITS_GRPC_TLS_SERVER_NAME,
+                reloadIntervalMs: env.GRPC_TLS_RELOAD_INTERVAL_S * 1000,
+              },
+      },
     },
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
@@ -242,8 +356,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // The pass holds its lock's transaction on one connection and applies events on another.
     throw new ConfigError('RECONCILE_INTERVAL_S: needs DB_POOL_MAX of at least 2 (the reconcile lock keeps one connection for the whole pass)');
   }
-  if (config.nodeEnv === 'production' && !config.grpc.apiToken) {
-    throw new ConfigError('CREDITS_API_TOKEN: required when NODE_ENV=production');
+  const { grpc } = config;
+  if (config.nodeEnv === 'production' && grpc.tokens.length === 0 && !grpc.client.token) {
+    throw new ConfigError(
+      'CREDITS_API_TOKEN: required when NODE_ENV=production (or CREDITS_API_TOKENS / CREDITS_API_TOKENS_FILE for CreditsService, CREDITS_GRPC_TOKEN for its callers)',
+    );
+  }
+  if (config.nodeEnv === 'production') {
+    const short = grpc.tokens.find((entry) => entry.token.length < MIN_PRODUCTION_TOKEN_LENGTH);
+    if (short) {
+      throw new ConfigError(`${short.source}: token "${short.name}" is shorter than ${MIN_PRODUCTION_TOKEN_LENGTH} characters (NODE_ENV=production); make one with \`openssl rand -hex 32\``);
+    }
+  }
+  if (grpc.tls && (!grpc.tls.certFile || !grpc.tls.keyFile)) {
+    throw new ConfigError('GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE: set both to serve TLS (GRPC_TLS_CLIENT_CA_FILE adds mutual TLS)');
+  }
+  const clientTls = grpc.client.tls;
+  if (clientTls && (clientTls.certFile === undefined) !== (clientTls.keyFile === undefined)) {
+    throw new ConfigError('CREDITS_GRPC_CERT_FILE and CREDITS_GRPC_KEY_FILE: set both or neither');
+  }
+  if (!clientTls && parsed.data.CREDITS_GRPC_TLS_SERVER_NAME !== undefined) {
+    throw new ConfigError('CREDITS_GRPC_TLS_SERVER_NAME: only with TLS to CreditsService (CREDITS_GRPC_CA_FILE)');
   }
   if (config.nodeEnv === 'production' && parsed.data.STRIPE_LIVEMODE === undefined) {
     throw new ConfigError('STRIPE_LIVEMODE: required when NODE_ENV=production (true credits live-mode events only, false test-mode only)');

@@ -137,7 +137,7 @@ describe('E2E_TEST_MODE', () => {
   });
 
   it('when it is off and no secret is configured in production, then the edge refuses to start', async () => {
-    const config = loadConfig({ NODE_ENV: 'production', CREDITS_API_TOKEN: 't', STRIPE_LIVEMODE: 'false', HTTP_PORT: '0' });
+    const config = loadConfig({ NODE_ENV: 'production', CREDITS_API_TOKEN: 'production-token-0123456789abcdef', STRIPE_LIVEMODE: 'false', HTTP_PORT: '0' });
     await expect(startEdgeRuntime({ config, logger: captureLogs().logger, creditsUrl: h.address })).rejects.toThrow(/STRIPE_WEBHOOK_SECRET/);
   });
 });

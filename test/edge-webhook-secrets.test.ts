@@ -29,7 +29,7 @@ describe('resolveWebhookSecrets', () => {
   });
 
   it('when none is configured in production, then the edge refuses to start', () => {
-    const config = loadConfig({ NODE_ENV: 'production', CREDITS_API_TOKEN: 't', STRIPE_LIVEMODE: 'false', DATA_DIR: dataDir });
+    const config = loadConfig({ NODE_ENV: 'production', CREDITS_API_TOKEN: 'production-token-0123456789abcdef', STRIPE_LIVEMODE: 'false', DATA_DIR: dataDir });
     expect(() => resolveWebhookSecrets(config, captureLogs().logger)).toThrow(ConfigError);
   });
 

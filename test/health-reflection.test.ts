@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHealthClient } from '../src/grpc/client';
 import { CREDITS_SERVICE_NAME } from '../src/grpc/proto';
-import { startCreditsHarness, type CreditsHarness } from './support/credits-harness';
+import { startCreditsHarness, TEST_TOKEN, type CreditsHarness } from './support/credits-harness';
 
 const require = createRequire(import.meta.url);
 
@@ -42,7 +42,7 @@ describe('health and reflection', () => {
     expect(await check(h.address, 'no.such.Service')).toEqual({ code: grpc.status.NOT_FOUND });
   });
 
-  it('when a client asks reflection for the services, then CreditsService and Health are listed', async () => {
+  it('when a client with a token asks reflection for the services, then CreditsService and Health are listed', async () => {
     const definition = loadSync(require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), {
       keepCase: true,
     });
@@ -50,10 +50,13 @@ describe('health and reflection', () => {
       grpc: { reflection: { v1: { ServerReflection: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client } } };
     };
     const client = new loaded.grpc.reflection.v1.ServerReflection(h.address, grpc.credentials.createInsecure()) as grpc.Client & {
-      ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+      ServerReflectionInfo(metadata: grpc.Metadata): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
     };
+    // Reflection describes the API to token holders only (any scope); test/grpc-auth.test.ts shows it refused without one.
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${TEST_TOKEN}`);
     const names = await new Promise<string[]>((resolve, reject) => {
-      const stream = client.ServerReflectionInfo();
+      const stream = client.ServerReflectionInfo(metadata);
       stream.on('data', (message: { list_services_response?: { service: { name: string }[] } }) => {
         resolve((message.list_services_response?.service ?? []).map((service) => service.name));
         stream.end();

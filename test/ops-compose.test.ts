@@ -80,7 +80,7 @@ describe('docker-compose.yml', () => {
     const example = envFile(read('.env.example'));
     const used = [...read('docker-compose.yml').matchAll(/\$\{(\w+)/g)].map((m) => m[1]!);
     for (const name of used) expect(example, `${name} is used by docker-compose.yml`).toHaveProperty(name);
-    const filled = { ...example, POSTGRES_PASSWORD: 'pw', CREDITS_API_TOKEN: 'token', STRIPE_WEBHOOK_SECRET: 'whsec_test', STRIPE_LIVEMODE: 'true' };
+    const filled = { ...example, POSTGRES_PASSWORD: 'pw', CREDITS_API_TOKEN: 'production-token-0123456789abcdef', STRIPE_WEBHOOK_SECRET: 'whsec_test', STRIPE_LIVEMODE: 'true' };
     for (const name of APP_SERVICES) {
       const environment = Object.fromEntries(
         Object.entries(services[name]!.environment ?? {}).map(([key, value]) => [key, value.replace(/\$\{(\w+)[^}]*\}/g, (_, v: string) => filled[v as keyof typeof filled] ?? '')]),

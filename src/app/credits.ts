@@ -6,6 +6,7 @@ import { openDatabase, type DatabaseHandle } from '../db/database.js';
 import { migrateUp, migrationStatus } from '../db/migrations.js';
 import { connectionPool, databaseAnswers, initORM, type MikroORM } from '../db/orm.js';
 import { reservationTotals } from '../db/reservation-repository.js';
+import { creditsServerSecurity } from '../grpc/security.js';
 import { startCreditsServer, type CreditsServer } from '../grpc/server.js';
 import type { Logger } from '../logger.js';
 import { createCreditsMetrics, type CreditsMetrics } from '../observability/credits-metrics.js';
@@ -83,11 +84,10 @@ export async function startCreditsRuntime(options: CreditsRuntimeOptions): Promi
       onSpending: metrics.onSpending,
       logger,
       rules: config.credits,
-      apiToken: config.grpc.apiToken,
+      ...creditsServerSecurity(config, logger),
       host: config.grpc.host,
       port: config.grpc.port,
     });
-    if (!config.grpc.apiToken) logger.warn('CREDITS_API_TOKEN unset: gRPC calls are not authenticated (development only)');
     logger.info({ port: server.port }, 'CreditsService listening');
     const metricsServer = await startMetricsServer({ registry: metrics.registry, host: config.metrics.host, port: config.metrics.port, logger }).catch(
       async (error: unknown) => {

@@ -5,6 +5,7 @@ import { listenHttp, type HttpServerHandle } from '../edge/http-server.js';
 import { createStripeLineItemFetcher } from '../edge/line-items.js';
 import { createEdgeMetrics } from '../edge/metrics.js';
 import { resolveWebhookSecrets } from '../edge/webhook-secrets.js';
+import { creditsClientSecurity } from '../grpc/client.js';
 import type { Logger } from '../logger.js';
 import { stripeApiFromConfig } from '../stripe-api/client.js';
 
@@ -26,9 +27,10 @@ export interface EdgeRuntimeOptions {
 export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRuntimeOptions): Promise<EdgeRuntime> {
   const webhookSecrets = resolveWebhookSecrets(config, logger);
   const metrics = createEdgeMetrics();
+  const clientSecurity = creditsClientSecurity(config, logger);
   const credits = createCreditsGateway({
     url: creditsUrl,
-    token: config.grpc.apiToken,
+    ...clientSecurity,
     deadlineMs: config.grpc.deadlineMs,
     onCallFinished: (method, code, seconds) => metrics.grpcDuration.observe({ method, code }, seconds),
   });
@@ -38,6 +40,7 @@ export async function startEdgeRuntime({ config, logger, creditsUrl }: EdgeRunti
   const closeAll = async () => {
     await Promise.all(listeners.map((listener) => listener.close(config.shutdownGraceMs)));
     credits.close();
+    clientSecurity.tls?.close();
   };
   try {
     const { host, timeouts, ops } = config.http;

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   RESERVATION_CAPTURED: 'failed_precondition',
   AUTH_TOKEN_MISSING: 'unauthenticated',
   AUTH_TOKEN_INVALID: 'unauthenticated',
+  SCOPE_MISSING: 'permission_denied',
+  REQUEST_TOO_LARGE: 'resource_exhausted',
   DATABASE_UNAVAILABLE: 'unavailable',
   SHUTTING_DOWN: 'unavailable',
   TRANSACTION_CONFLICT: 'aborted',

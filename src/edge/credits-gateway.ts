@@ -4,7 +4,7 @@ import { ERROR_CODE_METADATA_KEY, STRIPE_EVENT_METADATA_KEY } from '../contract/
 import type { ApplyCheckoutRequest } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
 import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
 import { CREDITS_SERVICE_NAME } from '../contract/proto-files.js';
-import { createCreditsClient, createHealthClient } from '../grpc/client.js';
+import { createCreditsClient, createHealthClient, type CreditsClientTls } from '../grpc/client.js';
 import type { Logger } from '../logger.js';
 
 /** A failed CreditsService call: the gRPC status and the service's stable error code, if it sent one. */
@@ -37,6 +37,8 @@ export interface RetryPolicy {
 export interface CreditsGatewayOptions {
   url: string;
   token: string | undefined;
+  /** TLS to CreditsService (CREDITS_GRPC_CA_FILE, and CREDITS_GRPC_CERT_FILE/KEY_FILE for mutual TLS); plaintext without it. */
+  tls?: CreditsClientTls;
   /** Budget of one ApplyCheckout, retries included. */
   deadlineMs: number;
   retry?: RetryPolicy;
@@ -64,7 +66,8 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
 /** One long-lived channel to CreditsService, shared by ApplyCheckout and the health check. */
 export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
   const retry = options.retry ?? DEFAULT_RETRY;
-  const client = createCreditsClient(options.url, { token: options.token, channelOptions: ROUND_ROBIN });
+  const client = createCreditsClient(options.url, { token: options.token, tls: options.tls, channelOptions: ROUND_ROBIN });
+  // Shares the client's channel, and with it its credentials.
   const health = createHealthClient(options.url, { channelOverride: client.getChannel() });
 
   const timed = <T>(method: string, run: (done: (error: grpc.ServiceError | null, value?: T) => void) => void) =>

@@ -34,6 +34,8 @@ const CREDITS_ERROR_STATUS: Partial<Record<grpcStatus, number>> = {
   [grpcStatus.INVALID_ARGUMENT]: 400,
   // The edge's token or configuration is wrong: an operator must act, Stripe keeps retrying meanwhile.
   [grpcStatus.UNAUTHENTICATED]: 500,
+  // The edge's token lacks stripe:apply: the same operator mistake.
+  [grpcStatus.PERMISSION_DENIED]: 500,
 };
 
 const GENERIC_MESSAGE: Record<number, string> = {

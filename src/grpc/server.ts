@@ -1,14 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
+import type { ApiTokenConfig } from '../config.js';
 import type { CheckoutResult } from '../credits/checkout.js';
 import type { CreditRules } from '../credits/credit-rules.js';
 import type { CreditsStore } from '../credits/ports.js';
 import type { SpendingEvent } from '../credits/spending-events.js';
 import type { Logger } from '../logger.js';
-import { createTokenCheck } from './auth.js';
+import { TokenTable } from './auth.js';
 import { creditsServiceHandlers } from './credits-service.js';
 import { HealthService } from './health.js';
+import { createAuthInterceptor, withRequestSizeCaps } from './interceptor.js';
 import { CREDITS_SERVICE_NAME, packageDefinition, protos } from './proto.js';
+import { API_SCOPES, assertEveryMethodHasScope, MAX_LARGE_REQUEST_BYTES } from './scopes.js';
+import { createServerTls, type ServerTlsOptions } from './tls.js';
 
 export interface CreditsServerOptions {
   store: CreditsStore;
@@ -16,7 +20,14 @@ export interface CreditsServerOptions {
   databaseAnswers: () => Promise<boolean>;
   logger: Logger;
   rules: CreditRules;
-  apiToken: string | undefined;
+  /** The tokens accepted and their scopes (CREDITS_API_TOKENS). None at all: every call passes (development). */
+  tokens?: readonly Pick<ApiTokenConfig, 'name' | 'token' | 'scopes'>[];
+  /** One more token with every scope, named `default` (the older CREDITS_API_TOKEN; tests). */
+  apiToken?: string | undefined;
+  /** Serve TLS only (and with clientCaFile, mutual TLS); plaintext without it. */
+  tls?: ServerTlsOptions | undefined;
+  /** HTTP/2 streams one connection may have open at once (GRPC_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams?: number;
   host: string;
   port: number;
   /** How often the database is pinged to keep the health status true. */
@@ -36,10 +47,24 @@ export interface CreditsServer {
 export async function startCreditsServer(options: CreditsServerOptions): Promise<CreditsServer> {
   const { logger } = options;
   let closing = false;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 2 * 1024 * 1024 });
+  const tokens = new TokenTable([
+    ...(options.tokens ?? []),
+    ...(options.apiToken ? [{ name: 'default', token: options.apiToken, scopes: API_SCOPES }] : []),
+  ]);
+  const server = new grpc.Server({
+    // Server-wide: ApplyCheckout carries a Stripe event of up to 1 MiB; other methods are capped lower per call.
+    'grpc.max_receive_message_length': MAX_LARGE_REQUEST_BYTES,
+    'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? 100,
+    // Token and scope checked before a request is read (src/grpc/interceptor.ts): the one place calls are authenticated.
+    interceptors: [createAuthInterceptor({ tokens, logger, onRefused: options.onCallFinished })],
+  });
+  const capped: Pick<grpc.Server, 'addService'> = {
+    addService: (definition, implementation) => server.addService(withRequestSizeCaps(definition), implementation),
+  };
   const health = new HealthService([CREDITS_SERVICE_NAME]);
 
-  server.addService(
+  assertEveryMethodHasScope(protos.credits.v1.CreditsService.service);
+  capped.addService(
     protos.credits.v1.CreditsService.service,
     creditsServiceHandlers({
       store: options.store,
@@ -48,20 +73,25 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
       onSpending: options.onSpending,
       call: {
         logger,
-        checkToken: createTokenCheck(options.apiToken),
         isClosing: () => closing,
         onFinish: options.onCallFinished,
       },
     }),
   );
-  server.addService(protos.grpc.health.v1.Health.service, health.handlers);
-  new ReflectionService(packageDefinition).addToServer(server);
+  capped.addService(protos.grpc.health.v1.Health.service, health.handlers);
+  new ReflectionService(packageDefinition).addToServer(capped);
 
+  const tls = options.tls ? createServerTls(options.tls, logger) : undefined;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, tls?.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
+  }).catch((error: unknown) => {
+    tls?.close();
+    throw error;
   });
+  logger.info({ transport: tls ? (tls.mutual ? 'mutual TLS' : 'TLS') : 'plaintext', tokens: tokens.describe() }, 'gRPC security');
+  if (tokens.isEmpty) logger.warn('no CREDITS_API_TOKEN or CREDITS_API_TOKENS: gRPC calls are not authenticated (development only)');
 
   let checking = false;
   const checkDatabase = async () => {
@@ -88,6 +118,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
       if (closing) return;
       closing = true;
       clearInterval(monitor);
+      tls?.close();
       health.setAll('NOT_SERVING');
       health.endWatches();
       await new Promise<void>((resolve) => {

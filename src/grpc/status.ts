@@ -10,6 +10,8 @@ const GRPC_STATUS: Record<ErrorKind, status> = {
   failed_precondition: status.FAILED_PRECONDITION,
   already_exists: status.ALREADY_EXISTS,
   unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,
   deadline_exceeded: status.DEADLINE_EXCEEDED,

@@ -4,8 +4,10 @@ import type { CreditsStore } from '../../src/credits/ports';
 import { createCreditsStore } from '../../src/db/credits-store';
 import { migrateUp } from '../../src/db/migrations';
 import { databaseAnswers, initORM, type MikroORM } from '../../src/db/orm';
-import { createCreditsClient, type CreditsServiceClient } from '../../src/grpc/client';
+import type { ApiTokenConfig } from '../../src/config';
+import { createCreditsClient, type CreditsClientTls, type CreditsServiceClient } from '../../src/grpc/client';
 import { startCreditsServer, type CreditsServer } from '../../src/grpc/server';
+import type { ServerTlsOptions } from '../../src/grpc/tls';
 import { ERROR_CODE_METADATA_KEY } from '../../src/grpc/status';
 import { createTestDatabase, type TestDatabase } from './database';
 import { captureLogs } from './log-capture';
@@ -13,7 +15,13 @@ import { captureLogs } from './log-capture';
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export interface HarnessOptions {
+  /** An all-scope token (CREDITS_API_TOKEN); TEST_TOKEN unless `tokens` are given. */
   token?: string;
+  /** Scoped tokens (CREDITS_API_TOKENS). */
+  tokens?: Pick<ApiTokenConfig, 'name' | 'token' | 'scopes'>[];
+  /** TLS (and mutual TLS) for the server, and what the harness's own client presents. */
+  tls?: ServerTlsOptions;
+  clientTls?: CreditsClientTls;
   priceCredits?: Record<string, number>;
   maxPerPurchase?: number;
   maxBalance?: number;
@@ -36,7 +44,7 @@ export interface CreditsHarness {
 
 /** A migrated database of its own, a real CreditsService on port 0 and a real client. */
 export async function startCreditsHarness(options: HarnessOptions = {}): Promise<CreditsHarness> {
-  const token = options.token ?? TEST_TOKEN;
+  const token = options.tokens && options.token === undefined ? undefined : (options.token ?? TEST_TOKEN);
   const database = await createTestDatabase();
   const logs = captureLogs();
   const orm = await initORM({ url: database.url, poolMax: 10, echo: false, logger: logs.logger });
@@ -53,12 +61,14 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
       livemode: options.livemode ?? false,
     },
     apiToken: token,
+    tokens: options.tokens,
+    tls: options.tls,
     host: '127.0.0.1',
     port: 0,
     healthIntervalMs: 200,
   });
   const address = `127.0.0.1:${server.port}`;
-  const client = createCreditsClient(address, { token });
+  const client = createCreditsClient(address, { token, tls: options.clientTls });
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
   sql.on('error', () => {}); // idle connections cut by outage tests; the next query reconnects
   return {

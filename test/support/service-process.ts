@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createHealthClient } from '../../src/grpc/client';
+import { createHealthClient, type CreditsClientTls } from '../../src/grpc/client';
 import { findFreePort } from './free-port';
 import { eventually } from './load';
 
@@ -81,8 +81,8 @@ export function spawnService(
 export type HealthAnswer = 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
 
 /** One grpc.health.v1 Check of the whole server (''), bounded by timeoutMs. */
-export function checkHealth(url: string, timeoutMs = 1_000): Promise<HealthAnswer> {
-  const client = createHealthClient(url);
+export function checkHealth(url: string, timeoutMs = 1_000, tls?: CreditsClientTls): Promise<HealthAnswer> {
+  const client = createHealthClient(url, { tls });
   return new Promise<HealthAnswer>((resolve) => {
     client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) =>
       resolve(error ? 'UNREACHABLE' : response?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING'),
@@ -117,8 +117,10 @@ export interface CreditsProcessOptions {
   priceCredits?: Record<string, number>;
   poolMax?: number;
   build?: Build;
-  /** More environment, e.g. NODE_ENV=production. */
+  /** More environment (NODE_ENV=production, scoped tokens, TLS files, ...). */
   env?: Record<string, string>;
+  /** How the readiness probe reaches a TLS server. */
+  healthTls?: CreditsClientTls;
 }
 
 /** A CreditsService process (`main.ts credits`), resolved once its health says SERVING. */
@@ -135,7 +137,7 @@ export async function startCreditsProcess(name: string, options: CreditsProcessO
     ...options.env,
   }, { build: options.build });
   const url = `127.0.0.1:${port}`;
-  await untilReady(service, 'health SERVING', async () => (await checkHealth(url)) === 'SERVING', 60_000);
+  await untilReady(service, 'health SERVING', async () => (await checkHealth(url, 1_000, options.healthTls)) === 'SERVING', 60_000);
   return { ...service, port, url };
 }
 
