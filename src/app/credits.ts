@@ -84,6 +84,12 @@ export async function startCreditsRuntime(options: CreditsRuntimeOptions): Promi
       onSpending: metrics.onSpending,
       logger,
       rules: config.credits,
+      // The edge verified the signature too; checking it here means a leaked token alone cannot credit.
+      signatureCheck: {
+        secrets: config.stripe.webhookSecrets,
+        toleranceSeconds: config.stripe.toleranceSeconds,
+        acceptUnsigned: config.e2eTestMode,
+      },
       ...creditsServerSecurity(config, logger),
       host: config.grpc.host,
       port: config.grpc.port,

@@ -25,13 +25,14 @@ function sessionMessage(session: CheckoutSession): CheckoutSessionMessage {
  * The ApplyCheckout request for a decoded Stripe event. CreditsService decodes `event_json`
  * itself and refuses a request whose other fields disagree with it.
  */
-export function applyCheckoutRequest(event: StripeEvent): ApplyCheckoutRequest {
+export function applyCheckoutRequest(event: StripeEvent, stripeSignature = ''): ApplyCheckoutRequest {
   return {
     event_id: event.id,
     event_type: event.type,
     ...(event.session ? { session: sessionMessage(event.session) } : {}),
     line_items: event.lineItems.map((item) => ({ price_id: item.priceId, quantity: String(item.quantity) })),
     event_json: event.json,
+    stripe_signature: stripeSignature,
   };
 }
 

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   AUTH_TOKEN_MISSING: 'unauthenticated',
   AUTH_TOKEN_INVALID: 'unauthenticated',
   SCOPE_MISSING: 'permission_denied',
+  STRIPE_SIGNATURE_INVALID: 'permission_denied',
   REQUEST_TOO_LARGE: 'resource_exhausted',
   DATABASE_UNAVAILABLE: 'unavailable',
   SHUTTING_DOWN: 'unavailable',

@@ -6,6 +6,13 @@ import { purchaseCredits, type CreditRules } from './credit-rules.js';
 import { CheckoutRejected, CreditsError } from './errors.js';
 import type { CreditsStore, CustomerLink, EventSource, EventStatus, UnitOfWork, UserRecord } from './ports.js';
 
+/** Where an event came from, and who asked for it to be applied. */
+export interface Origin {
+  source: EventSource;
+  /** The caller's name (its token's, or its certificate's); the source when unset. */
+  appliedBy?: string;
+}
+
 export interface CheckoutResult {
   outcome: CheckoutOutcome;
   user?: UserRecord;
@@ -22,14 +29,21 @@ interface Decision extends CheckoutResult {
 const CONFLICT_RETRIES = 3;
 
 /** One credit per Checkout Session: the ledger's unique key decides, even between concurrent events. */
-async function grantPurchaseCredits(uow: UnitOfWork, event: StripeEvent, session: CheckoutSession, rules: CreditRules, logger: Logger): Promise<Decision> {
+async function grantPurchaseCredits(uow: UnitOfWork, event: StripeEvent, session: CheckoutSession, rules: CreditRules, logger: Logger, origin: Origin): Promise<Decision> {
   const credits = purchaseCredits(event.lineItems, session.metadata, rules);
   const { user, customerLink } = await resolveCheckoutUser(uow.users, session, logger);
   const balance = await uow.users.lockBalance(user.id);
   if (balance + BigInt(credits) > BigInt(rules.maxBalance)) {
     throw new CheckoutRejected('balance_limit', `the balance would pass MAX_CREDITS_BALANCE (${rules.maxBalance})`);
   }
-  const posted = await uow.ledger.post({ userId: user.id, kind: 'purchase', amount: credits, checkoutSessionId: session.id, stripeEventId: event.id });
+  const posted = await uow.ledger.post({
+    userId: user.id,
+    kind: 'purchase',
+    amount: credits,
+    checkoutSessionId: session.id,
+    stripeEventId: event.id,
+    createdBy: origin.appliedBy ?? origin.source,
+  });
   if (!posted) return { status: 'completed', outcome: 'duplicate', user, creditsGranted: 0, reason: 'checkout_session_already_credited', customerLink };
   return { status: 'completed', outcome: 'applied', user: posted.user, creditsGranted: credits, reason: '', customerLink };
 }
@@ -55,8 +69,8 @@ function decide(event: StripeEvent, rules: CreditRules): Omit<Decision, 'credits
   return 'credit';
 }
 
-async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: CreditRules, logger: Logger, source: EventSource): Promise<CheckoutResult> {
-  const claimed = await uow.events.claim(event, source);
+async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: CreditRules, logger: Logger, origin: Origin): Promise<CheckoutResult> {
+  const claimed = await uow.events.claim(event, origin.source);
   if (claimed.status === 'completed' || claimed.status === 'ignored') {
     const user = claimed.userId ? await uow.users.find({ kind: 'legacy_id', value: claimed.userId }) : undefined;
     return { outcome: 'duplicate', user, creditsGranted: 0, reason: 'event_already_processed' };
@@ -66,7 +80,7 @@ async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: Cr
   const inputs = { ...event, lineItems: claimed.lineItems ?? event.lineItems };
   const decided = decide(inputs, rules);
   const decision =
-    decided === 'credit' ? await grantPurchaseCredits(uow, inputs, inputs.session!, rules, logger) : { ...decided, creditsGranted: 0 };
+    decided === 'credit' ? await grantPurchaseCredits(uow, inputs, inputs.session!, rules, logger, origin) : { ...decided, creditsGranted: 0 };
   await uow.events.finish(event.id, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.user?.id ?? null });
   const { status: _status, ...result } = decision;
   return result;
@@ -75,20 +89,22 @@ async function applyInTransaction(uow: UnitOfWork, event: StripeEvent, rules: Cr
 /**
  * Applies one Stripe event exactly once: the event row, the ledger row and the balance are
  * committed together or not at all. A lost race is retried; an outage surfaces as UNAVAILABLE.
- * The webhook (over gRPC), replay and reconcile all come through here. `source` is recorded when
- * the event is stored for the first time ('webhook' unless reconcile found it); replay re-applies
- * stored events, whose source never changes.
+ * The webhook (over gRPC), replay and reconcile all come through here. `origin.source` is recorded
+ * when the event is stored for the first time ('webhook' unless reconcile found it); replay
+ * re-applies stored events, whose source never changes. `origin.appliedBy` (the gRPC caller) is
+ * stored on the ledger row it writes.
  */
 export async function applyStripeEvent(
   store: CreditsStore,
   event: StripeEvent,
   rules: CreditRules,
   logger: Logger,
-  source: EventSource = 'webhook',
+  origin: Origin = { source: 'webhook' },
 ): Promise<CheckoutResult> {
+  const { source } = origin;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await store.transaction((uow) => applyInTransaction(uow, event, rules, logger, source));
+      return await store.transaction((uow) => applyInTransaction(uow, event, rules, logger, origin));
     } catch (error) {
       if (error instanceof CheckoutRejected) {
         // A rejection survives the rolled-back purchase: it is stored as failed, in a transaction of its own.

@@ -37,6 +37,8 @@ export interface CaptureRequest {
   reservationId: string;
   /** 0 captures the whole reservation. */
   amount?: WireInteger;
+  /** Who captures (the API caller's name), stored on the capture row. */
+  caller?: string;
 }
 
 export interface CaptureResult {
@@ -158,6 +160,7 @@ export async function captureReservation(store: CreditsStore, request: CaptureRe
           reservationId: id,
           description: reservation.description ?? undefined,
           metadata: reservation.metadata,
+          createdBy: request.caller,
         });
         if (!posted) throw new Error(`reservation ${id} is held but already has a capture row`);
         await uow.reservations.settle(id, 'captured', amount);

@@ -11,6 +11,8 @@ export interface SpendRequest {
   idempotencyKey: string;
   description?: string;
   metadata?: Readonly<Record<string, string>>;
+  /** Who asks (the API caller's name), stored on the ledger row. */
+  caller?: string;
 }
 
 export interface SpendResult {
@@ -58,7 +60,7 @@ export async function spendCredits(store: CreditsStore, request: SpendRequest): 
       if (earlier) return replay(earlier, user, amount);
       const held = await uow.reservations.heldFor(user.id);
       if (balance - held < BigInt(amount)) throw insufficientCredits(balance, held, amount);
-      const posted = await uow.ledger.post({ userId: user.id, kind: 'spend', amount: -amount, idempotencyKey, description, metadata });
+      const posted = await uow.ledger.post({ userId: user.id, kind: 'spend', amount: -amount, idempotencyKey, description, metadata, createdBy: request.caller });
       if (posted) return { transaction: posted.entry, balanceAfter: posted.user.creditsBalance, replayed: false };
       // Another user's spend committed this key between the look-up and the insert.
       const winner = await uow.ledger.findByIdempotencyKey(idempotencyKey);

@@ -176,6 +176,7 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   REQUEST_INVALID:
     'The request is malformed; the message names the field, e.g. `event_json` is not the event `event_id` names, `amount` is not positive, `idempotency_key` is missing, `page_token` was not issued for this identifier.',
   USER_NOT_FOUND: 'No user matches the identifier.',
+  STRIPE_SIGNATURE_INVALID: 'CreditsService has STRIPE_WEBHOOK_SECRET and `stripe_signature` is missing, stale or not a signature of `event_json` by one of its secrets: nothing is applied.',
   INSUFFICIENT_CREDITS: 'The user has fewer available credits (balance − held) than the operation takes; nothing was written.',
   IDEMPOTENCY_KEY_REUSED: 'The `idempotency_key` was used before for another user or another amount; nothing was written. Use a new key for a new operation.',
   RESERVATION_NOT_FOUND: 'No reservation has that `reservation_id`.',

@@ -45,12 +45,14 @@ export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
     let failure: Record<string, unknown> | undefined;
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const { event } = verifyStripeEvent(body, req.get('stripe-signature'), verifyOptions);
+      const signature = req.get('stripe-signature');
+      const { event } = verifyStripeEvent(body, signature, verifyOptions);
       eventType = event.type;
       logger = deps.logger.child({ stripeEventId: event.id });
       const sessionId = sessionAboutToBeCredited(event);
       const lineItems = deps.lineItems && sessionId ? await deps.lineItems(sessionId, logger) : [];
-      const request = applyCheckoutRequest({ ...event, lineItems });
+      // The signature travels on, so CreditsService can check for itself that Stripe sent this.
+      const request = applyCheckoutRequest({ ...event, lineItems }, signature);
       answer = answerForResponse(await deps.credits.applyCheckout(request, { eventId: event.id, logger }));
     } catch (error) {
       answer = answerForError(error);

@@ -1,6 +1,7 @@
 import { applyCheckoutRequest } from '../contract/apply-checkout.js';
 import type { ApplyCheckoutRequest__Output } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
 import { decodeStripeEvent, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
+import { checkStripeSignature } from '../contract/stripe-signature.js';
 import { CreditsError } from '../credits/errors.js';
 
 const QUANTITY = /^[1-9][0-9]{0,8}$/;
@@ -39,11 +40,33 @@ function firstDifference(sent: unknown, stored: unknown, path: string): string |
   return sent === stored ? undefined : path;
 }
 
+/** How CreditsService checks the Stripe-Signature the edge forwards (STRIPE_WEBHOOK_SECRET set). */
+export interface ForwardedSignatureCheck {
+  secrets: readonly string[];
+  toleranceSeconds: number;
+  /** E2E_TEST_MODE (never in production): an event forwarded without a signature passes. */
+  acceptUnsigned: boolean;
+}
+
+/** Refuses an event Stripe did not sign with one of our secrets: a token alone must not mint credits. */
+export function assertSignedByStripe(eventJson: string, signature: string, check: ForwardedSignatureCheck | undefined): void {
+  if (!check || check.secrets.length === 0) return;
+  if (signature === '') {
+    if (check.acceptUnsigned) return;
+    throw new CreditsError('STRIPE_SIGNATURE_INVALID', 'stripe_signature: required (the Stripe-Signature header the event was delivered with)');
+  }
+  const result = checkStripeSignature(eventJson, signature, check.secrets, check.toleranceSeconds);
+  if (result === 'stale') throw new CreditsError('STRIPE_SIGNATURE_INVALID', `stripe_signature: older than ${check.toleranceSeconds} s`);
+  if (result === 'invalid') throw new CreditsError('STRIPE_SIGNATURE_INVALID', 'stripe_signature: does not match event_json with any configured secret');
+}
+
 /**
  * What CreditsService applies is decoded from `event_json`, the text it stores; the fields sent
- * beside it are only a convenience and must say the same, or the call is refused.
+ * beside it are only a convenience and must say the same, or the call is refused. With a
+ * signature check, `event_json` must also carry Stripe's signature.
  */
-export function stripeEventFromRequest(request: ApplyCheckoutRequest__Output): StripeEvent {
+export function stripeEventFromRequest(request: ApplyCheckoutRequest__Output, signatureCheck?: ForwardedSignatureCheck): StripeEvent {
+  assertSignedByStripe(request.event_json, request.stripe_signature, signatureCheck);
   let event: StripeEvent;
   try {
     event = decodeStripeEvent(request.event_json, lineItemsOf(request));

@@ -15,7 +15,7 @@ import type { Identifier } from '../credits/identifiers.js';
 import type { CreditsStore, UserRecord } from '../credits/ports.js';
 import type { SpendingEvent } from '../credits/spending-events.js';
 import { resolveUser } from '../credits/users.js';
-import { stripeEventFromRequest } from './apply-checkout-request.js';
+import { stripeEventFromRequest, type ForwardedSignatureCheck } from './apply-checkout-request.js';
 import { spendingHandlers } from './spending-handlers.js';
 import { unary, type UnaryOptions } from './unary.js';
 
@@ -37,18 +37,20 @@ export interface CreditsServiceDeps {
   onCheckoutResult?: (result: CheckoutResult) => void;
   /** Told what each spend, reservation, capture or release changed (metrics). */
   onSpending?: (event: SpendingEvent) => void;
+  /** Checks the Stripe-Signature forwarded with each event (STRIPE_WEBHOOK_SECRET); none: not checked. */
+  signatureCheck?: ForwardedSignatureCheck;
 }
 
 /** Each handler translates the wire to the domain and back; the decisions are the domain's. */
-export function creditsServiceHandlers({ store, rules, call, onCheckoutResult, onSpending }: CreditsServiceDeps): CreditsServiceHandlers {
+export function creditsServiceHandlers({ store, rules, call, onCheckoutResult, onSpending, signatureCheck }: CreditsServiceDeps): CreditsServiceHandlers {
   return {
     ...spendingHandlers({ store, call, onSpending }),
     ApplyCheckout: unary<ApplyCheckoutRequest__Output, ApplyCheckoutResponse>(
       { ...call, method: 'ApplyCheckout' },
-      async (request, { logger, summary }) => {
-        const event = stripeEventFromRequest(request);
+      async (request, { logger, summary, caller }) => {
+        const event = stripeEventFromRequest(request, signatureCheck);
         // ApplyCheckout is how the edge hands over what Stripe delivered: the event came by webhook.
-        const result = await applyStripeEvent(store, event, rules, logger, 'webhook');
+        const result = await applyStripeEvent(store, event, rules, logger, { source: 'webhook', appliedBy: caller.name });
         onCheckoutResult?.(result);
         Object.assign(summary, { eventType: event.type, outcome: result.outcome, reason: result.reason || undefined, credits: result.creditsGranted });
         return {

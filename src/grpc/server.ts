@@ -7,6 +7,7 @@ import type { CreditsStore } from '../credits/ports.js';
 import type { SpendingEvent } from '../credits/spending-events.js';
 import type { Logger } from '../logger.js';
 import { TokenTable } from './auth.js';
+import type { ForwardedSignatureCheck } from './apply-checkout-request.js';
 import { creditsServiceHandlers } from './credits-service.js';
 import { HealthService } from './health.js';
 import { createAuthInterceptor, withRequestSizeCaps } from './interceptor.js';
@@ -20,6 +21,8 @@ export interface CreditsServerOptions {
   databaseAnswers: () => Promise<boolean>;
   logger: Logger;
   rules: CreditRules;
+  /** With STRIPE_WEBHOOK_SECRET: every Stripe event must carry a valid forwarded Stripe-Signature. */
+  signatureCheck?: ForwardedSignatureCheck;
   /** The tokens accepted and their scopes (CREDITS_API_TOKENS). None at all: every call passes (development). */
   tokens?: readonly Pick<ApiTokenConfig, 'name' | 'token' | 'scopes'>[];
   /** One more token with every scope, named `default` (the older CREDITS_API_TOKEN; tests). */
@@ -71,6 +74,7 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
       rules: options.rules,
       onCheckoutResult: options.onCheckoutResult,
       onSpending: options.onSpending,
+      signatureCheck: options.signatureCheck,
       call: {
         logger,
         isClosing: () => closing,

@@ -53,6 +53,7 @@ export function toTransaction(row: LedgerRecord): Transaction {
     description: row.description ?? '',
     reference: referenceOf(row),
     metadata: row.metadata,
+    created_by: row.createdBy ?? '',
   };
 }
 
@@ -81,8 +82,9 @@ type SpendingHandlers = Pick<CreditsServiceHandlers, 'SpendCredits' | 'ReserveCr
 /** SpendCredits, the reservation calls and ListTransactions: wire ↔ domain; the rules are the domain's. */
 export function spendingHandlers({ store, call, onSpending }: SpendingHandlerDeps): SpendingHandlers {
   return {
-    SpendCredits: unary<SpendCreditsRequest__Output, SpendCreditsResponse>({ ...call, method: 'SpendCredits' }, async (request, { summary }) => {
+    SpendCredits: unary<SpendCreditsRequest__Output, SpendCreditsResponse>({ ...call, method: 'SpendCredits' }, async (request, { summary, caller }) => {
       const result = await spendCredits(store, {
+        caller: caller.name,
         identifier: request.identifier,
         amount: request.amount,
         idempotencyKey: request.idempotency_key,
@@ -108,8 +110,8 @@ export function spendingHandlers({ store, call, onSpending }: SpendingHandlerDep
     }),
     CaptureReservation: unary<CaptureReservationRequest__Output, CaptureReservationResponse>(
       { ...call, method: 'CaptureReservation' },
-      async (request, { summary }) => {
-        const result = await captureReservation(store, { reservationId: request.reservation_id, amount: request.amount });
+      async (request, { summary, caller }) => {
+        const result = await captureReservation(store, { reservationId: request.reservation_id, amount: request.amount, caller: caller.name });
         Object.assign(summary, { credits: -Number(result.transaction.amount), replayed: result.replayed });
         if (!result.replayed) onSpending?.({ kind: 'captured', credits: -Number(result.transaction.amount), released: Number(result.released) });
         return { transaction: toTransaction(result.transaction), balance_after: result.balanceAfter, replayed: result.replayed };

@@ -214,7 +214,7 @@ async function handle(deps: ReconcileDeps, listed: ListedStripeEvent, storedStat
     if (options.dryRun) return { item: item('would_apply', await preview(deps, listed, options.rules, logger)) };
     const bare = decode(listed);
     const event = decode(listed, await lineItemsFor(bare, deps.stripe, logger));
-    const result = await applyStripeEvent(deps.store, event, options.rules, logger, 'reconcile');
+    const result = await applyStripeEvent(deps.store, event, options.rules, logger, { source: 'reconcile' });
     if (result.outcome === 'applied') logger.info({ credits: result.creditsGranted }, 'reconcile: purchase recovered');
     return { item: item(result.outcome, result.reason, result.creditsGranted) };
   } catch (error) {

@@ -146,7 +146,10 @@ async function replayOne(store: CreditsStore, stored: StoredEvent, options: Repl
     if (error instanceof InputsMissing) return itemFor(stored, 'refused', error.message);
     throw error;
   }
-  const result = await applyStripeEvent(store, event, options.rules, options.logger.child({ stripeEventId: stored.eventId }));
+  const result = await applyStripeEvent(store, event, options.rules, options.logger.child({ stripeEventId: stored.eventId }), {
+    source: 'webhook',
+    appliedBy: 'replay',
+  });
   return itemFor(stored, result.outcome, result.reason, result.creditsGranted);
 }
 

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   maxPerPurchase?: number;
   maxBalance?: number;
   livemode?: boolean;
+  /** STRIPE_WEBHOOK_SECRET of the service: forwarded Stripe signatures are then checked. */
+  webhookSecrets?: string[];
 }
 
 export interface CreditsHarness {
@@ -52,6 +54,7 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
   const store = createCreditsStore(orm);
   const server = await startCreditsServer({
     store,
+    ...(options.webhookSecrets ? { signatureCheck: { secrets: options.webhookSecrets, toleranceSeconds: 300, acceptUnsigned: false } } : {}),
     databaseAnswers: () => databaseAnswers(orm),
     logger: logs.logger,
     rules: {

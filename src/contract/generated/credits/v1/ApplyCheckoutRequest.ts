@@ -9,6 +9,7 @@ export interface ApplyCheckoutRequest {
   'session'?: (_credits_v1_CheckoutSession | null);
   'line_items'?: (_credits_v1_LineItem)[];
   'event_json'?: (string);
+  'stripe_signature'?: (string);
 }
 
 export interface ApplyCheckoutRequest__Output {
@@ -17,4 +18,5 @@ export interface ApplyCheckoutRequest__Output {
   'session': (_credits_v1_CheckoutSession__Output | null);
   'line_items': (_credits_v1_LineItem__Output)[];
   'event_json': (string);
+  'stripe_signature': (string);
 }
