@@ -30,6 +30,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Exit 1 when a target is not met (money errors always exit 1). */
   strict: boolean;
+  /** Run the product from its TypeScript sources through tsx instead of the compiled build (dist/, built by the bench). */
+  source: boolean;
 }
 
 const FLAGS = {
@@ -50,11 +52,12 @@ const SWITCHES = {
   'skip-pgbench': 'BENCH_SKIP_PGBENCH',
   profile: 'BENCH_PROFILE',
   strict: 'BENCH_STRICT',
+  source: 'BENCH_SOURCE',
 } as const;
 
 export const USAGE = `npm run bench -- [--duration=S] [--warmup=S] [--concurrency=N] [--rate=R]
   [--balance-concurrency=N] [--balance-latency-concurrency=N] [--users=N] [--redelivery=0.05]
-  [--pool-max=N] [--pgbench-clients=N] [--only=webhook|balance] [--skip-startup] [--skip-pgbench] [--profile] [--strict]
+  [--pool-max=N] [--pgbench-clients=N] [--only=webhook|balance] [--skip-startup] [--skip-pgbench] [--profile] [--strict] [--source]
 Each flag also reads from its BENCH_* variable (e.g. BENCH_DURATION_S=3). Database: BENCH_DATABASE_URL or
 DATABASE_URL (an admin URL: the bench creates and drops credits_bench_* databases there), else an embedded
 PostgreSQL in a temporary directory.`;
@@ -107,6 +110,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOption
     skipPgbench: on('skip-pgbench') || only === 'balance',
     profile: on('profile'),
     strict: on('strict'),
+    source: on('source'),
   };
   if (options.durationS <= 0) throw new Error('--duration must be above 0');
   if (options.concurrency < 1 || options.balanceConcurrency < 1 || options.balanceLatencyConcurrency < 1) {

@@ -19,9 +19,10 @@ import { makeBuyers, planDeliveries, seededRandom, type WebhookBook } from './lo
 import { closedLoopPhase, openLoopPhase, redeliverUnanswered, type WebhookLoad } from './load/webhook-phases';
 import { readOptions, type BenchOptions } from './options';
 import { renderProfileSummary, summariseProfile } from './profile-summary';
-import { judgeTargets, renderTable, writeResults, type BalanceFigures, type BenchResults, type Skipped, type SpendCheck } from './report';
+import { judgeTargets, renderTable, writeResults, type BalanceFigures, type BenchResults, type Skipped, type SpendCheck, type WebhookFigures } from './report';
 import { measureStartup, type StartupResult } from './startup';
 import { startBaseline } from './support/baseline-process';
+import { buildProduct } from './support/build';
 import { childrenOf, CpuMeter, phaseCpu } from './support/cpu';
 import { createBenchDatabase, findPostmasterPid, openBenchServer, withClient, type BenchDatabase, type BenchServer } from './support/database';
 import { MemorySampler } from './support/memory';
@@ -44,16 +45,16 @@ class Cleanup {
   }
 }
 
-/** Both webhook targets: closed loop, open loop, Stripe-style redelivery of anything unanswered, money check. */
+/** The three webhook targets: closed loop, open loop, Stripe-style redelivery of anything unanswered, money check. */
 async function webhookPhases(loads: WebhookLoad[], databases: string[]): Promise<BenchResults['webhook']> {
   log(`webhook closed loop: ${loads[0]!.options.concurrency} concurrent, ${loads[0]!.options.durationS} s`);
-  const closed = [];
+  const closed: WebhookFigures['closed'][] = [];
   for (const load of loads) closed.push(await closedLoopPhase(load));
   log(`webhook open loop: ${loads[0]!.options.rate}/s offered, ${loads[0]!.options.durationS} s`);
-  const open = [];
+  const open: WebhookFigures['open'][] = [];
   for (const load of loads) open.push(await openLoopPhase(load));
   log('money check');
-  const money = [];
+  const money: WebhookFigures['money'][] = [];
   for (const [index, load] of loads.entries()) {
     const resent = await redeliverUnanswered(load);
     if (resent) log(`  ${load.target.name}: ${resent} unanswered deliveries sent again, as Stripe would`);
@@ -61,10 +62,8 @@ async function webhookPhases(loads: WebhookLoad[], databases: string[]): Promise
     log(`  ${load.target.name}: money ${check.ok ? 'exact' : `FAILED: ${check.problems.join('; ')}`}`);
     money.push(check);
   }
-  return {
-    product: { closed: closed[0]!, open: open[0]!, money: money[0]! },
-    plain: { closed: closed[1]!, open: open[1]!, money: money[1]! },
-  };
+  const figures = (index: number) => ({ closed: closed[index]!, open: open[index]!, money: money[index]! });
+  return { product: figures(0), design: figures(1), plain: figures(2) };
 }
 
 /** Without the webhook phases (--only=balance), one purchase per buyer makes the users GetBalance reads. */
@@ -206,6 +205,10 @@ async function main(): Promise<number> {
   if (profileDir) notes.push(`CPU profiles were being written (${path.relative(REPO_ROOT, profileDir)}): the product's figures are slowed by the profiler`);
 
   try {
+    if (!options.source) {
+      log('npm run build: the product runs as its compiled build (dist/), as in production');
+      log(`  built in ${await buildProduct()} ms`);
+    } else notes.push('the product ran from its TypeScript sources through tsx (--source), not the compiled build production runs');
     const server: BenchServer = await openBenchServer(process.env);
     cleanup.add('database server', () => server.stop());
     const version = await withClient(server.adminUrl, async (client) => (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version);
@@ -217,6 +220,7 @@ async function main(): Promise<number> {
       return database;
     };
     const productDb = await fresh('product');
+    const designDb = await fresh('design');
     const plainDb = await fresh('plain');
 
     const memory = new MemorySampler();
@@ -231,7 +235,16 @@ async function main(): Promise<number> {
     const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean);
     if (nodeFlags?.length) notes.push(`the services ran with node flags ${nodeFlags.join(' ')} (BENCH_NODE_FLAGS)`);
     if (process.env.BENCH_LOG_LEVEL) notes.push(`the services ran with LOG_LEVEL=${process.env.BENCH_LOG_LEVEL} (BENCH_LOG_LEVEL)`);
-    const product = await startProduct({ databaseUrl: productDb.url, poolMax: options.poolMax, webhookSecret: secret, apiToken: token, baseEnv, profileDir, nodeFlags });
+    const product = await startProduct({
+      databaseUrl: productDb.url,
+      poolMax: options.poolMax,
+      webhookSecret: secret,
+      apiToken: token,
+      baseEnv,
+      profileDir,
+      nodeFlags,
+      build: options.source ? 'source' : 'compiled',
+    });
     watch(product.credits);
     watch(product.edge);
     const plainEnv = { ...baseEnv, DB_POOL_MAX: String(options.poolMax), STRIPE_WEBHOOK_SECRET: secret, CREDITS_API_TOKEN: token };
@@ -239,6 +252,15 @@ async function main(): Promise<number> {
     watch(plainWebhook.service);
     const plainGrpc = await startBaseline('plain-grpc', 'bench/baselines/plain-grpc-balance.ts', { ...plainEnv, DATABASE_URL: productDb.url, GRPC_PORT: '0' });
     watch(plainGrpc.service);
+    // The two-process design limit: the same two hops as the product (HTTP edge → gRPC → purchase on pg), in plain code.
+    const designCredits = await startBaseline('design-credits', 'bench/baselines/design-credits.ts', { ...plainEnv, DATABASE_URL: designDb.url, GRPC_PORT: '0' });
+    watch(designCredits.service);
+    const designEdge = await startBaseline('design-edge', 'bench/baselines/design-edge.ts', {
+      ...plainEnv,
+      CREDITS_GRPC_URL: `127.0.0.1:${designCredits.port}`,
+      HTTP_PORT: '0',
+    });
+    watch(designEdge.service);
     memory.start();
     const postmaster = await findPostmasterPid(server.adminUrl);
     const cpu = new CpuMeter({
@@ -247,25 +269,32 @@ async function main(): Promise<number> {
       credits: () => [product.credits.pid],
       'plain-webhook': () => [plainWebhook.service.pid],
       'plain-grpc': () => [plainGrpc.service.pid],
+      'design-edge': () => [designEdge.service.pid],
+      'design-credits': () => [designCredits.service.pid],
       postgres: () => (postmaster ? [postmaster, ...childrenOf(postmaster)] : []),
     });
 
     const buyers = makeBuyers(options.users, runId);
-    const loads = (['product', 'plain'] as const).map(
+    const webhookTargets = {
+      product: { port: product.httpPort, seed: 1, groups: ['edge', 'credits', 'postgres', 'bench'] },
+      design: { port: designEdge.port, seed: 3, groups: ['design-edge', 'design-credits', 'postgres', 'bench'] },
+      plain: { port: plainWebhook.port, seed: 2, groups: ['plain-webhook', 'postgres', 'bench'] },
+    };
+    const loads = (['product', 'design', 'plain'] as const).map(
       (name): WebhookLoad => ({
-        target: { name, port: name === 'product' ? product.httpPort : plainWebhook.port, path: '/webhooks/stripe' },
+        target: { name, port: webhookTargets[name].port, path: '/webhooks/stripe' },
         book: new Map() as WebhookBook,
         buyers,
         secret,
-        random: seededRandom(name === 'product' ? 1 : 2),
+        random: seededRandom(webhookTargets[name].seed),
         options,
         log,
         cpu,
-        cpuGroups: name === 'product' ? ['edge', 'credits', 'postgres', 'bench'] : ['plain-webhook', 'postgres', 'bench'],
+        cpuGroups: webhookTargets[name].groups,
       }),
     );
     let webhook: BenchResults['webhook'] = { skipped: 'skipped by --only=balance' };
-    if (options.only !== 'balance') webhook = await webhookPhases(loads, [productDb.url, plainDb.url]);
+    if (options.only !== 'balance') webhook = await webhookPhases(loads, [productDb.url, designDb.url, plainDb.url]);
     else await seedBuyers(loads[0]!);
 
     let balance: BenchResults['balance'] = { skipped: 'skipped by --only=webhook' };
@@ -303,21 +332,26 @@ async function main(): Promise<number> {
     if (pgbench.ledgerConsistent === false) notes.push('pgbench: balances differ from ledger sums after the run');
 
     cpu.stop();
+    let startup: StartupResult | Skipped = { skipped: 'not run (--skip-startup or --only)' };
+    if (!options.skipStartup) {
+      if (options.source) startup = { skipped: 'not run with --source: the start-up target is about the compiled build' };
+      else {
+        log('startup: the compiled build on an empty database (cold: it migrates), then warm; then npm start with an embedded database, cold then warm');
+        const startupDb = await createBenchDatabase(server, 'startup', { migrate: false });
+        cleanup.add(`drop ${startupDb.name}`, () => startupDb.drop());
+        startup = await measureStartup(baseEnv, { webhookSecret: secret, apiToken: token }, startupDb.url);
+        log(`  compiled: ready after ${startup.compiledWarm.readyMs} ms (warm), ${startup.compiledCold.readyMs} ms (cold); npm start ${startup.npmWarm.readyMs} ms (warm)`);
+        if (startup.leftoverPostgres.length) notes.push(`startup: PostgreSQL processes ${startup.leftoverPostgres.join(', ')} outlived npm start's SIGINT (killed by the bench)`);
+        for (const run of [startup.compiledCold, startup.compiledWarm]) {
+          if (run.exit !== 0) notes.push(`startup: ${run.command} exited with ${run.exit} after SIGINT`);
+        }
+      }
+    }
     log('stopping the services and dropping the databases');
     await cleanup.runAll();
     const profiles = profileDir
       ? readdirSync(profileDir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.cpuprofile')).map((file) => path.join(profileDir, file))
       : undefined;
-
-    let startup: StartupResult | Skipped = { skipped: 'not run (--skip-startup or --only)' };
-    if (!options.skipStartup) {
-      log('startup: npm start with an embedded database, cold then warm');
-      startup = await measureStartup(baseEnv, { webhookSecret: secret, apiToken: token });
-      log(`  ready after ${startup.warm.readyMs} ms (warm), ${startup.cold.readyMs} ms (cold)`);
-      if (startup.leftoverPostgres.length) notes.push(`startup: PostgreSQL processes ${startup.leftoverPostgres.join(', ')} outlived npm start's SIGINT (killed by the bench)`);
-      // npm itself dies of the SIGINT it relays (exit by signal); the service under it must exit 0.
-      if (startup.warmDirect.exit !== 0) notes.push(`startup: the service exited with ${startup.warmDirect.exit} after SIGINT`);
-    }
 
     notes.push('other work on this machine shares its cores: compare ratios and CPU ms per request measured in the same run rather than absolute rates across runs');
     const partial: Omit<BenchResults, 'targets'> = {
@@ -332,6 +366,7 @@ async function main(): Promise<number> {
       node: process.version,
       database: { kind: server.kind, version },
       parameters: options,
+      build: options.source ? 'source' : 'compiled',
       webhook,
       pgbench,
       balance,
@@ -345,11 +380,12 @@ async function main(): Promise<number> {
     console.log(renderTable(results));
     const file = await writeResults(results, path.join(REPO_ROOT, 'bench/results'));
     console.log(`\nresults: ${path.relative(process.cwd(), file)}`);
-    // Thread 0 is the service; the others are tsx's module loader thread, busy only at start.
+    // Thread 0 is the service; with --source the others are tsx's module loader thread, busy only at start.
     for (const profile of (profiles ?? []).filter((file) => /\.\d+\.0\.\d+\.cpuprofile$/.test(file))) {
       console.log(`\n${renderProfileSummary(path.relative(process.cwd(), profile), summariseProfile(JSON.parse(readFileSync(profile, 'utf8')), 20))}`);
     }
-    const moneyOk = ('skipped' in webhook || (webhook.product.money.ok && webhook.plain.money.ok)) && ('skipped' in spend || spend.check.ok);
+    const moneyOk =
+      ('skipped' in webhook || (webhook.product.money.ok && webhook.design.money.ok && webhook.plain.money.ok)) && ('skipped' in spend || spend.check.ok);
     if (!moneyOk) console.log('\nFAILED: the money check found errors; these figures are not a result.');
     const missed = results.targets.filter((target) => target.met === false);
     return !moneyOk || (options.strict && missed.length > 0) ? 1 : 0;

@@ -70,8 +70,11 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   }
 }
 
-/** A fresh `credits_bench_<random>` database with the product's schema, migrated by the product's own migrator. */
-export async function createBenchDatabase(server: BenchServer, purpose: string): Promise<BenchDatabase> {
+/**
+ * A fresh `credits_bench_<random>` database with the product's schema, migrated by the product's own
+ * migrator (or left empty with `migrate: false`, for a first start that migrates it).
+ */
+export async function createBenchDatabase(server: BenchServer, purpose: string, options: { migrate?: boolean } = {}): Promise<BenchDatabase> {
   const name = `credits_bench_${randomBytes(5).toString('hex')}_${purpose}`;
   await withClient(server.adminUrl, (client) => client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`));
   const url = new URL(server.adminUrl);
@@ -85,6 +88,7 @@ export async function createBenchDatabase(server: BenchServer, purpose: string):
         await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)}`);
       }),
   };
+  if (options.migrate === false) return database;
   try {
     const orm = await initORM({ url: database.url, poolMax: 2, echo: false, logger: createLogger({ level: 'warn' }) });
     try {

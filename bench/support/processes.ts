@@ -41,6 +41,15 @@ export function spawnTsNode(name: string, script: string, args: string[], option
   );
 }
 
+/** Runs `node <args>` (the compiled build: `--enable-source-maps dist/src/main.js <role>`). */
+export function spawnNode(name: string, args: string[], options: SpawnOptions): Service {
+  return adopt(
+    name,
+    spawn(process.execPath, [...(options.nodeFlags ?? []), ...args], { cwd: REPO_ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    options.onLine,
+  );
+}
+
 export function adopt(name: string, child: ChildProcess, onLine?: (line: string) => void): Service {
   const lines: string[] = [];
   let partial = '';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { createHealthClient } from '../../src/grpc/client';
 import { findFreePort } from '../../test/support/free-port';
-import { answers200, spawnTsNode, waitUntil, type Service } from './processes';
+import { answers200, spawnNode, spawnTsNode, waitUntil, type Service } from './processes';
 
 export interface ProductOptions {
   databaseUrl: string;
@@ -13,6 +13,8 @@ export interface ProductOptions {
   profileDir?: string;
   /** Extra node flags for both services (experiments: heap sizes, ...). */
   nodeFlags?: string[];
+  /** `compiled`: dist/ of `npm run build`, as production runs it; `source`: the TypeScript through tsx. */
+  build: 'compiled' | 'source';
 }
 
 export interface Product {
@@ -35,9 +37,17 @@ function profileFlags(dir: string | undefined, name: string): string[] {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, name)] : [];
 }
 
+/** One role of the product: `node --enable-source-maps dist/src/main.js <role>` or `node --import tsx src/main.ts <role>`. */
+function spawnRole(role: 'credits' | 'edge', options: ProductOptions, env: NodeJS.ProcessEnv): Service {
+  const nodeFlags = [...(options.nodeFlags ?? []), ...profileFlags(options.profileDir, role)];
+  return options.build === 'compiled'
+    ? spawnNode(role, ['--enable-source-maps', 'dist/src/main.js', role], { env, nodeFlags })
+    : spawnTsNode(role, 'src/main.ts', [role], { env, nodeFlags });
+}
+
 /**
  * CreditsService and the edge as the separate processes they are in production
- * (`src/main.ts credits` and `src/main.ts edge`), ready when the edge's /readyz answers 200.
+ * (`main.js credits` and `main.js edge`), ready when the edge's /readyz answers 200.
  */
 export async function startProduct(options: ProductOptions): Promise<Product> {
   const grpcPort = await findFreePort();
@@ -57,11 +67,11 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
     CREDITS_API_TOKEN: options.apiToken,
     LOG_LEVEL: options.baseEnv.BENCH_LOG_LEVEL ?? 'warn',
   };
-  const credits = spawnTsNode('credits', 'src/main.ts', ['credits'], { env, nodeFlags: [...(options.nodeFlags ?? []), ...profileFlags(options.profileDir, 'credits')] });
+  const credits = spawnRole('credits', options, env);
   let edge: Service | undefined;
   try {
     await waitUntil('CreditsService health SERVING', () => healthServing(grpcUrl), { timeoutMs: 30_000, service: credits });
-    edge = spawnTsNode('edge', 'src/main.ts', ['edge'], { env, nodeFlags: [...(options.nodeFlags ?? []), ...profileFlags(options.profileDir, 'edge')] });
+    edge = spawnRole('edge', options, env);
     await waitUntil('edge GET /readyz 200', () => answers200(`http://127.0.0.1:${httpPort}/readyz`), { timeoutMs: 30_000, service: edge });
   } catch (error) {
     await Promise.all([edge?.stop(), credits.stop()]);

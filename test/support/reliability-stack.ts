@@ -20,6 +20,8 @@ export interface StackOptions {
   /** Budget of one ApplyCheckout call made by the edge, retries included (default 5 s, as in production). */
   edgeDeadlineMs?: number;
   poolMax?: number;
+  /** More environment for every CreditsService process (e.g. a longer SHUTDOWN_GRACE_MS). */
+  creditsEnv?: Record<string, string>;
 }
 
 /** One scenario file's system: a migrated database, CreditsService processes, one edge, and what the test records. */
@@ -85,6 +87,7 @@ export async function startReliabilityStack(options: StackOptions): Promise<Reli
         token: TEST_TOKEN,
         port,
         poolMax: options.poolMax,
+        env: options.creditsEnv,
       }).then((service) => {
         audit.watch(service.name, service.output);
         return service;
