@@ -73,4 +73,16 @@ describe.skipIf(!built)('the compiled build (dist/), as the production image run
     expect(failure.code).toBe(78);
     expect(`${failure.stdout}${failure.stderr}`).toContain('DATABASE_URL: required when NODE_ENV=production');
   });
+
+  it('when NODE_ENV=production and STRIPE_WEBHOOK_SECRET is unset, then CreditsService refuses to start: it could not check forwarded signatures', async () => {
+    const failure = await run(process.execPath, [MAIN, 'credits'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', STRIPE_LIVEMODE: 'false', CREDITS_API_TOKEN: TOKEN, DATABASE_URL: database.url, GRPC_PORT: '0', METRICS_PORT: '0' },
+    }).then(
+      () => ({ code: 0, stderr: '', stdout: '' }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failure.code).toBe(78);
+    expect(`${failure.stdout}${failure.stderr}`).toContain('STRIPE_WEBHOOK_SECRET: required for CreditsService');
+  });
 });

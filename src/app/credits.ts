@@ -63,6 +63,10 @@ function startReconciling(
 /** The credits process: database, ORM, migrations check, the gRPC server and metrics, closed in reverse. */
 export async function startCreditsRuntime(options: CreditsRuntimeOptions): Promise<CreditsRuntime> {
   const { config, logger, migrate, database } = options;
+  if (config.nodeEnv === 'production' && config.stripe.webhookSecrets.length === 0) {
+    // Without it, a leaked stripe:apply token alone could credit events Stripe never sent.
+    throw new ConfigError('STRIPE_WEBHOOK_SECRET: required for CreditsService when NODE_ENV=production (it checks the Stripe-Signature the edge forwards)');
+  }
   const db = database ?? (await openDatabase(config, logger));
   const orm = await initORM({ url: db.url, poolMax: config.database.poolMax, echo: config.database.echo, logger });
   try {

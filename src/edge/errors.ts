@@ -1,6 +1,6 @@
 /**
  * Failures the edge decides by itself, before or around the CreditsService call. The codes
- * appear in error bodies (`{ error: { code, message } }`) and are listed in the README.
+ * appear in error bodies (`{ error: { code, message } }`) and are listed in docs/webhook.md.
  */
 export type WebhookErrorCode =
   | 'SIGNATURE_MISSING'

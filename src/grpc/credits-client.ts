@@ -30,7 +30,7 @@ import type { SpendCreditsRequest } from '../contract/generated/credits/v1/Spend
 import type { SpendCreditsResponse__Output } from '../contract/generated/credits/v1/SpendCreditsResponse.js';
 import type { Transaction__Output } from '../contract/generated/credits/v1/Transaction.js';
 import type { Timestamp__Output } from '../contract/generated/google/protobuf/Timestamp.js';
-import { createCreditsClient, type CreditsServiceClient } from './client.js';
+import { createCreditsClient, type CreditsClientTls, type CreditsServiceClient } from './client.js';
 
 // ---- errors
 
@@ -211,6 +211,8 @@ export interface CreditsServiceClientOptions {
   /** Told before each retry (for logs). */
   onRetry?: (info: { method: string; attempt: number; delayMs: number; error: CreditsServiceError }) => void;
   channelOptions?: grpc.ChannelOptions;
+  /** TLS (and a client certificate for mutual TLS) to CreditsService: see creditsClientSecurity in ./client.ts. */
+  tls?: CreditsClientTls;
 }
 
 export interface CallOptions {
@@ -269,7 +271,11 @@ export interface CreditsServiceConnection {
 export function createCreditsServiceClient(url: string, options: CreditsServiceClientOptions = {}): CreditsServiceConnection {
   const retry = options.retry ?? DEFAULT_RETRY;
   const defaultDeadlineMs = options.deadlineMs ?? 5_000;
-  const stub: CreditsServiceClient = createCreditsClient(url, { token: options.token, channelOptions: { ...ROUND_ROBIN, ...options.channelOptions } });
+  const stub: CreditsServiceClient = createCreditsClient(url, {
+    token: options.token,
+    ...(options.tls ? { tls: options.tls } : {}),
+    channelOptions: { ...ROUND_ROBIN, ...options.channelOptions },
+  });
 
   const once = <Req, Res>(method: Unary<Req, Res>, request: Req, deadline: number) =>
     new Promise<Res>((resolve, reject) => {

@@ -12,11 +12,12 @@ Re-processes stored Stripe events from their stored raw payload (stripe_events.p
 the same path as a webhook delivered over gRPC (ApplyCheckout). Idempotent: an event or Checkout
 Session already credited answers 'duplicate' and changes nothing, so replaying twice is safe.
 
-Stored payloads carry no line items. Replay therefore credits from the session's metadata
-(credits / credit_amount / credits_to_add); a purchase whose credits come only from priced line
-items stays rejected (credits_unknown) even when STRIPE_SECRET_KEY is configured: replay does not
-call the Stripe API. Resend such an event from the Stripe Dashboard instead, so
-the edge fetches its line items.
+The credits come from the same inputs the webhook used: the line items stored with the event
+when it was first delivered, else the session's metadata (credits / credit_amount /
+credits_to_add). An event stored without line items whose credits line items could decide
+(STRIPE_PRICE_CREDITS is set) has them fetched from the Stripe API as the edge does, when
+STRIPE_SECRET_KEY is set; without the key it is refused (line_items_unknown) rather than credited
+from metadata, which could give another amount.
 
 Options:
   --event <id>      replay this one event (evt_...), whatever its status
