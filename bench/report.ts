@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchOptions } from './options';
 import type { PgbenchResult } from './baselines/pgbench';
-import type { BalanceLoadResult } from './load/balance-load';
+import type { UnaryLoadResult } from './load/unary-load';
 import type { MoneyCheck } from './load/money-check';
 import type { ClosedLoopResult } from './load/webhook-closed-loop';
 import type { OpenLoopResult } from './load/webhook-open-loop';
@@ -18,8 +18,8 @@ export interface WebhookFigures {
 }
 
 export interface BalanceFigures {
-  throughput: BalanceLoadResult & { cpu: PhaseCpu };
-  latency: BalanceLoadResult & { cpu: PhaseCpu };
+  throughput: UnaryLoadResult & { cpu: PhaseCpu };
+  latency: UnaryLoadResult & { cpu: PhaseCpu };
 }
 
 /** After the spend phases: each spend answered OK is one ledger row, and balances equal their ledgers. */

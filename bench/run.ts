@@ -11,8 +11,7 @@ import path from 'node:path';
 import { createCreditsClient } from '../src/grpc/client';
 import { checkoutSession, stripeEvent } from '../test/support/stripe-events';
 import { runPgbench, type PgbenchResult } from './baselines/pgbench';
-import { runBalanceLoad } from './load/balance-load';
-import { runSpendLoad } from './load/spend-load';
+import { runBalanceLoad, runSpendLoad } from './load/unary-load';
 import { checkMoney } from './load/money-check';
 import { deliver, webhookAgent } from './load/webhook-client';
 import { makeBuyers, planDeliveries, seededRandom, type WebhookBook } from './load/webhook-events';
@@ -121,9 +120,8 @@ async function spendPhase(
     const run = async (concurrency: number, seconds: number) => {
       const measured = cpu.meter.start();
       const result = await runSpendLoad(name, client, identifiers, { concurrency, durationMs: seconds * 1000, keyPrefix: `${keyPrefix}-${phase++}` });
-      okKeys += result.okKeys;
-      const { okKeys: _ok, ...figures } = result;
-      return { ...figures, cpu: phaseCpu(measured(), result.calls, cpu.groups) };
+      okKeys += result.codes.OK ?? 0;
+      return { ...result, cpu: phaseCpu(measured(), result.calls, cpu.groups) };
     };
     if (options.warmupS > 0) await run(options.balanceConcurrency, options.warmupS);
     const throughput = await run(options.balanceConcurrency, options.durationS);
@@ -140,8 +138,8 @@ async function spendPhase(
 async function fundSpenders(databaseUrl: string): Promise<void> {
   await withClient(databaseUrl, (client) =>
     client.query(`WITH g AS (
-      INSERT INTO credit_transactions (user_id, amount, kind, reason, balance_after)
-      SELECT id, 1000000, 'grant', 'bench: credits to spend', credits_balance + 1000000 FROM users RETURNING user_id, amount
+      INSERT INTO credit_transactions (user_id, amount, kind, reason, created_by, balance_after)
+      SELECT id, 1000000, 'grant', 'bench: credits to spend', 'bench', credits_balance + 1000000 FROM users RETURNING user_id, amount
     ) UPDATE users SET credits_balance = credits_balance + g.amount FROM g WHERE users.id = g.user_id`),
   );
 }

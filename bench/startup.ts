@@ -94,6 +94,7 @@ export async function measureStartup(
       METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
+      STRIPE_LIVEMODE: 'false',
       CREDITS_API_TOKEN: secrets.apiToken,
       npm_config_update_notifier: 'false',
       npm_config_fund: 'false',

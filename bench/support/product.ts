@@ -56,6 +56,7 @@ export async function startProduct(options: ProductOptions): Promise<Product> {
   const env: NodeJS.ProcessEnv = {
     ...options.baseEnv,
     NODE_ENV: 'production',
+    STRIPE_LIVEMODE: 'false',
     DATABASE_URL: options.databaseUrl,
     DB_POOL_MAX: String(options.poolMax),
     GRPC_HOST: '127.0.0.1',
