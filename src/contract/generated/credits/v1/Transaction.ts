@@ -14,6 +14,7 @@ export interface Transaction {
   'description'?: (string);
   'reference'?: (string);
   'metadata'?: ({[key: string]: string});
+  'shortfall'?: (number | string | Long);
 }
 
 export interface Transaction__Output {
@@ -26,4 +27,5 @@ export interface Transaction__Output {
   'description': (string);
   'reference': (string);
   'metadata': ({[key: string]: string});
+  'shortfall': (string);
 }
