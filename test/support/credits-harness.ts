@@ -1,5 +1,6 @@
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import pg from 'pg';
+import type { StripeEventResult } from '../../src/credits/checkout';
 import type { CreditsStore } from '../../src/credits/ports';
 import { createCreditsStore } from '../../src/db/credits-store';
 import { migrateUp } from '../../src/db/migrations';
@@ -7,7 +8,10 @@ import { databaseAnswers, initORM, type MikroORM } from '../../src/db/orm';
 import { createCreditsClient, type CreditsServiceClient } from '../../src/grpc/client';
 import { startCreditsServer, type CreditsServer } from '../../src/grpc/server';
 import { ERROR_CODE_METADATA_KEY } from '../../src/grpc/status';
+import { stripeChargeLookup } from '../../src/stripe-api/charge-lookup';
+import { createStripeApi } from '../../src/stripe-api/client';
 import { createTestDatabase, type TestDatabase } from './database';
+import { FAKE_STRIPE_KEY } from './fake-stripe';
 import { captureLogs } from './log-capture';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -18,6 +22,10 @@ export interface HarnessOptions {
   maxPerPurchase?: number;
   maxBalance?: number;
   livemode?: boolean;
+  /** A fake Stripe (test/support/fake-stripe.ts) to look disputed charges up in, as with STRIPE_SECRET_KEY set. */
+  stripeApiBase?: string;
+  /** Told every ApplyCheckout and ApplyStripeEvent result, as the metrics are. */
+  onEventResult?: (result: StripeEventResult, eventType: string) => void;
 }
 
 export interface CreditsHarness {
@@ -52,6 +60,10 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
       maxBalance: options.maxBalance ?? Number.MAX_SAFE_INTEGER,
       livemode: options.livemode ?? false,
     },
+    charges: options.stripeApiBase
+      ? stripeChargeLookup(createStripeApi({ secretKey: FAKE_STRIPE_KEY, apiBase: options.stripeApiBase, timeoutMs: 2_000, maxRetries: 0 }))
+      : undefined,
+    onEventResult: options.onEventResult,
     apiToken: token,
     host: '127.0.0.1',
     port: 0,
