@@ -171,7 +171,7 @@ describe('ApplyCheckout', () => {
   });
 
   it('when the event is of another type, then it is stored as ignored', async () => {
-    const event = stripeEvent('charge.refunded', { object: 'charge', id: stripeId('ch') });
+    const event = stripeEvent('charge.succeeded', { object: 'charge', id: stripeId('ch') });
     const req = applyCheckoutRequestFor(event);
     expect(await apply(req)).toMatchObject({ outcome: 'APPLY_CHECKOUT_OUTCOME_IGNORED', reason: 'event_type_not_handled' });
     expect(await eventRow(req.event_id!)).toMatchObject({ status: 'ignored' });

@@ -179,6 +179,7 @@ describe('createEdgeApp with an injected gateway', () => {
         await released;
         return { outcome: 'APPLY_CHECKOUT_OUTCOME_IGNORED', user: null, credits_granted: '0', balance_after: '0', reason: 'event_type_not_handled' } satisfies ApplyCheckoutResponse__Output;
       },
+      applyStripeEvent: () => Promise.reject(new Error('not called: no refund or dispute is sent')),
       isServing: async () => true,
       close: () => {},
     };

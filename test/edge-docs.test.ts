@@ -101,7 +101,19 @@ describe('GET /openapi.json', () => {
       const codes = Object.values(examplesOf(status)).map((example) => (example.value as { error: { code: string } }).error.code);
       expect(codes, code).toContain(code);
     }
-    expect(Object.keys(examplesOf(200))).toEqual(['applied', 'duplicate', 'payment_pending', 'payment_failed', 'ignored', 'rejected']);
+    expect(Object.keys(examplesOf(200))).toEqual([
+      'applied',
+      'duplicate',
+      'payment_pending',
+      'payment_failed',
+      'ignored',
+      'rejected',
+      'refund_applied',
+      'reversal_shortfall',
+      'dispute_won',
+      'refund_already_reversed',
+      'purchase_pending',
+    ]);
   });
 
   it('then its component schemas are generated from the zod schemas the edge validates and answers with', () => {

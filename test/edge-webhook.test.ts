@@ -123,12 +123,12 @@ describe('POST /webhooks/stripe with a signed checkout event', () => {
   });
 
   it('when the event is of a type nobody handles, then 200 ignored and it is stored as ignored', async () => {
-    const event = stripeEvent('charge.refunded', { object: 'charge', id: stripeId('ch'), amount_refunded: 2000 });
+    const event = stripeEvent('charge.succeeded', { object: 'charge', id: stripeId('ch'), amount: 2000 });
     expect(await deliver(edge.url, event)).toEqual({
       status: 200,
       body: { received: true, outcome: 'ignored', creditsGranted: 0, reason: 'event_type_not_handled' },
     });
-    expect(await eventRow(event.id as string)).toMatchObject({ event_type: 'charge.refunded', status: 'ignored' });
+    expect(await eventRow(event.id as string)).toMatchObject({ event_type: 'charge.succeeded', status: 'ignored' });
   });
 
   it('when the event id is malformed, then CreditsService says INVALID_ARGUMENT and the edge answers 400', async () => {

@@ -129,7 +129,7 @@ describe('reconcile against the Events API', { timeout: 120_000 }, () => {
     const report = await reconcile();
 
     expect(report.counts).toEqual({
-      listed: 4, alreadyDone: 1, applied: 1, duplicate: 0, paymentPending: 1, paymentFailed: 0, ignored: 1, rejected: 0, failed: 0, wouldApply: 0,
+      listed: 4, alreadyDone: 1, applied: 1, duplicate: 0, paymentPending: 1, paymentFailed: 0, ignored: 1, rejected: 0, purchasePending: 0, failed: 0, wouldApply: 0,
     });
     expect(report.complete).toBe(true);
     expect(reconcileFailed(report)).toBe(false);
@@ -138,6 +138,9 @@ describe('reconcile against the Events API', { timeout: 120_000 }, () => {
       'types[0]': 'checkout.session.completed',
       'types[1]': 'checkout.session.async_payment_succeeded',
       'types[2]': 'checkout.session.async_payment_failed',
+      'types[3]': 'charge.refunded',
+      'types[4]': 'charge.dispute.created',
+      'types[5]': 'charge.dispute.closed',
       'created[gte]': String(Math.floor(new Date(report.since).getTime() / 1000)),
     });
     // Line items are fetched for the one purchase about to be credited, as the edge does.

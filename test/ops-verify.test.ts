@@ -48,6 +48,8 @@ describe('verify', { timeout: 90_000 }, () => {
       'invariant.balance_non_negative',
       'invariant.session_credited_once',
       'invariant.applied_event_has_ledger',
+      'invariant.reversal_within_purchase',
+      'invariant.reversal_has_event',
       'invariant.purchase_has_applied_event',
       'invariant.correction_has_operator',
       'invariant.nothing_stuck_processing',

@@ -13,6 +13,7 @@ import { createCreditsMetrics, type CreditsMetrics } from '../observability/cred
 import { startMetricsServer, type MetricsServer } from '../observability/metrics-server.js';
 import { reconcileEvents, reconcileWindowMs } from '../ops/reconcile.js';
 import { startReconcileLoop, type ReconcileLoop } from '../ops/reconcile-loop.js';
+import { stripeChargeLookup } from '../stripe-api/charge-lookup.js';
 import { stripeApiFromConfig } from '../stripe-api/client.js';
 
 export interface CreditsRuntime {
@@ -80,11 +81,14 @@ export async function startCreditsRuntime(options: CreditsRuntimeOptions): Promi
     const reconciling = options.reconcileIntervalMs !== undefined || config.reconcile.intervalSeconds !== undefined;
     const metrics = createCreditsMetrics({ pool: () => connectionPool(orm), reservations: () => reservationTotals(orm.em), reconcile: reconciling });
     const store = createCreditsStore(orm);
+    const stripeApi = stripeApiFromConfig(config.stripe);
+    const chargeLookup = stripeApi && stripeChargeLookup(stripeApi);
     const server = await startCreditsServer({
       store,
       databaseAnswers: () => databaseAnswers(orm),
       onCallFinished: metrics.onCallFinished,
-      onCheckoutResult: metrics.onCheckoutResult,
+      onEventResult: metrics.onEventResult,
+      charges: chargeLookup,
       onSpending: metrics.onSpending,
       logger,
       rules: config.credits,

@@ -1,7 +1,7 @@
 import type { ApplyCheckoutOutcome } from './generated/credits/v1/ApplyCheckoutOutcome.js';
 import type { ApplyCheckoutRequest } from './generated/credits/v1/ApplyCheckoutRequest.js';
 import type { CheckoutSession as CheckoutSessionMessage } from './generated/credits/v1/CheckoutSession.js';
-import { isCheckoutOutcome, type CheckoutOutcome } from './outcomes.js';
+import { isCheckoutOutcome, type CheckoutOutcome, type EventOutcome } from './outcomes.js';
 import type { CheckoutSession, StripeEvent } from './stripe-event.js';
 
 function sessionMessage(session: CheckoutSession): CheckoutSessionMessage {
@@ -38,8 +38,13 @@ export function applyCheckoutRequest(event: StripeEvent, stripeSignature = ''): 
 
 const OUTCOME_PREFIX = 'APPLY_CHECKOUT_OUTCOME_';
 
-export function outcomeToProto(outcome: CheckoutOutcome): ApplyCheckoutOutcome {
-  return `${OUTCOME_PREFIX}${outcome.toUpperCase()}` as ApplyCheckoutOutcome;
+/**
+ * ApplyCheckout's enum has no PURCHASE_PENDING (a refund or dispute sent through ApplyCheckout, as
+ * edges older than ApplyStripeEvent do): it is answered PAYMENT_PENDING, which they confirm alike.
+ */
+export function outcomeToProto(outcome: EventOutcome): ApplyCheckoutOutcome {
+  const known: CheckoutOutcome = outcome === 'purchase_pending' ? 'payment_pending' : outcome;
+  return `${OUTCOME_PREFIX}${known.toUpperCase()}` as ApplyCheckoutOutcome;
 }
 
 /** undefined for an outcome this build does not know (a newer server): never confirmed as done. */

@@ -1,9 +1,8 @@
-import { CHECKOUT_EVENT_TYPES } from './stripe-event.js';
+import { CHECKOUT_EVENT_TYPES, REVERSAL_EVENT_TYPES } from './stripe-event.js';
 
 /**
  * Every Stripe event type this service acts on, in one place. `reconcile` lists exactly these
  * from Stripe's Events API (Stripe accepts at most 20 in one `types[]` query); any other type
- * the webhook receives is stored as ignored. When refunds or disputes are handled, their types
- * (charge.refunded, charge.dispute.created, …) are added here, and reconcile finds them too.
+ * the webhook receives is stored as ignored.
  */
-export const HANDLED_EVENT_TYPES: readonly string[] = [...CHECKOUT_EVENT_TYPES];
+export const HANDLED_EVENT_TYPES: readonly string[] = [...CHECKOUT_EVENT_TYPES, ...REVERSAL_EVENT_TYPES];

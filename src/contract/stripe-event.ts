@@ -17,6 +17,14 @@ export function isCheckoutEventType(type: string): type is CheckoutEventType {
   return (CHECKOUT_EVENT_TYPES as readonly string[]).includes(type);
 }
 
+/** Events that take back (or give back) the credits of a purchase: refunds and disputes. */
+export const REVERSAL_EVENT_TYPES = ['charge.refunded', 'charge.dispute.created', 'charge.dispute.closed'] as const;
+export type ReversalEventType = (typeof REVERSAL_EVENT_TYPES)[number];
+
+export function isReversalEventType(type: string): type is ReversalEventType {
+  return (REVERSAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
 const CREDITABLE_PAYMENT_STATUSES = new Set(['paid', 'no_payment_required']);
 
 /** A Checkout Session whose payment has cleared (or needed none) may be credited. */
@@ -46,13 +54,45 @@ export interface CheckoutSession {
   paymentIntent: string;
 }
 
+/** The fields of a Charge that a refund reads; Stripe's nulls become '' (ids) or null (amounts). */
+export interface Charge {
+  id: string;
+  /** The PaymentIntent the charge belongs to ('' when none): how its purchase is found. */
+  paymentIntent: string;
+  /** What was charged, in the currency's smallest unit; null when Stripe sent no integer. */
+  amount: number | null;
+  /** Cumulative: everything refunded of this charge so far, in the same unit. */
+  amountRefunded: number | null;
+  /** True once the whole charge is refunded. */
+  refunded: boolean;
+}
+
+/** The fields of a Dispute that a dispute event reads. */
+export interface Dispute {
+  id: string;
+  /** The disputed charge's id (Stripe may send the expanded charge). */
+  charge: string;
+  /** The PaymentIntent, from the dispute or its expanded charge; '' when neither says. */
+  paymentIntent: string;
+  /** The disputed amount, in the currency's smallest unit; null when Stripe sent no integer. */
+  amount: number | null;
+  /** warning_needs_response, needs_response, under_review, won, lost, warning_closed, ... */
+  status: string;
+}
+
 export interface StripeEvent {
   id: string;
   type: string;
   /** Stripe's `livemode`; undefined when the event does not say. */
   livemode: boolean | undefined;
+  /** When Stripe created the event (unix seconds); null when the event does not say. */
+  created: number | null;
   /** The Checkout Session, for events whose data.object is one. */
   session?: CheckoutSession;
+  /** The Charge, for events whose data.object is one (charge.refunded). */
+  charge?: Charge;
+  /** The Dispute, for events whose data.object is one (charge.dispute.*). */
+  dispute?: Dispute;
   /** The session's line items, when they were fetched from the Stripe API. */
   lineItems: LineItem[];
   /** The whole event exactly as received: what is stored for audit and replay. */
@@ -90,10 +130,9 @@ const text = storableText(1024);
 // rejected (stored, replayable) rather than the delivery refused.
 const asText = (value: unknown): string => (typeof value === 'string' ? value : '');
 const nullableText = z.unknown().transform(asText).pipe(text);
-const expandableId = z
-  .unknown()
-  .transform((value) => (typeof value === 'object' && value !== null ? asText((value as { id?: unknown }).id) : asText(value)))
-  .pipe(text);
+const expandableIdOf = (value: unknown): string =>
+  typeof value === 'object' && value !== null ? asText((value as { id?: unknown }).id) : asText(value);
+const expandableId = z.unknown().transform(expandableIdOf).pipe(text);
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const sessionSchema = z.looseObject({
@@ -120,6 +159,32 @@ const sessionSchema = z.looseObject({
   payment_intent: expandableId,
 });
 
+// Optional, like every field read with z.unknown(): a field Stripe left out reads as absent.
+const amount = z.unknown().optional().transform((value) => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : null));
+const expandedPaymentIntent = (value: unknown): string => (isRecord(value) ? expandableIdOf(value.payment_intent) : '');
+
+// Charges and disputes of older API versions may lack a field: absent reads as null, never a 400.
+const absentId = z.unknown().optional().transform(expandableIdOf).pipe(text);
+const absentText = z.unknown().optional().transform(asText).pipe(text);
+
+const chargeSchema = z.looseObject({
+  object: z.literal('charge'),
+  id: stripeId,
+  payment_intent: absentId,
+  amount,
+  amount_refunded: amount,
+  refunded: z.unknown().optional().transform((value) => value === true),
+});
+
+const disputeSchema = z.looseObject({
+  object: z.literal('dispute'),
+  id: stripeId,
+  charge: z.unknown().optional(),
+  payment_intent: absentId,
+  amount,
+  status: absentText,
+});
+
 /** Only what every event has; the webhook's OpenAPI document is generated from it. */
 export const stripeEventEnvelope = z
   .looseObject({
@@ -129,7 +194,7 @@ export const stripeEventEnvelope = z
       object: z
         .looseObject({})
         .describe(
-          'The Stripe object the event is about. For checkout.session.* events a Checkout Session: id, status, payment_status, mode, client_reference_id, customer, customer_details.email, customer_email, metadata, amount_total, currency, payment_intent are read.',
+          'The Stripe object the event is about. For checkout.session.* events a Checkout Session: id, status, payment_status, mode, client_reference_id, customer, customer_details.email, customer_email, metadata, amount_total, currency, payment_intent are read. For charge.refunded a Charge: id, payment_intent, amount, amount_refunded, refunded. For charge.dispute.created and charge.dispute.closed a Dispute: id, charge, payment_intent, amount, status.',
         ),
     }),
   })
@@ -139,6 +204,7 @@ const eventSchema = z.looseObject({
   id: stripeId,
   type: z.string().regex(/^[a-z0-9_.]{1,100}$/, 'must be a Stripe event type'),
   livemode: z.boolean().optional(),
+  created: z.unknown().optional().transform((value) => (Number.isSafeInteger(value) ? (value as number) : null)),
 });
 
 const lineItemSchema = z.object({
@@ -218,10 +284,45 @@ export function decodeStripeEvent(json: string, lineItems: readonly LineItem[] =
   } else if (isCheckoutEventType(event.data.type)) {
     throw new StripeEventInvalid('invalid', `session: data.object of ${event.data.type} must be a checkout.session`);
   }
+  const charge = object.object === 'charge' ? decodeCharge(object) : undefined;
+  const dispute = object.object === 'dispute' ? decodeDispute(object) : undefined;
+  if (event.data.type === 'charge.refunded' && !charge) {
+    throw new StripeEventInvalid('invalid', 'charge: data.object of charge.refunded must be a charge');
+  }
+  if ((event.data.type === 'charge.dispute.created' || event.data.type === 'charge.dispute.closed') && !dispute) {
+    throw new StripeEventInvalid('invalid', `dispute: data.object of ${event.data.type} must be a dispute`);
+  }
   if (lineItems.length > MAX_LINE_ITEMS) throw new StripeEventInvalid('invalid', `line_items: at most ${MAX_LINE_ITEMS}`);
   const items = z.array(lineItemSchema).safeParse(lineItems);
   if (!items.success) throw new StripeEventInvalid('invalid', firstIssue(items.error, 'line_items'));
-  return { id: event.data.id, type: event.data.type, livemode: event.data.livemode, session, lineItems: items.data, json };
+  return {
+    id: event.data.id,
+    type: event.data.type,
+    livemode: event.data.livemode,
+    created: event.data.created,
+    session,
+    ...(charge ? { charge } : {}),
+    ...(dispute ? { dispute } : {}),
+    lineItems: items.data,
+    json,
+  };
+}
+
+function decodeCharge(object: Record<string, unknown>): Charge {
+  const parsed = chargeSchema.safeParse(object);
+  if (!parsed.success) throw new StripeEventInvalid('invalid', firstIssue(parsed.error, 'charge'));
+  const c = parsed.data;
+  return { id: c.id, paymentIntent: c.payment_intent, amount: c.amount, amountRefunded: c.amount_refunded, refunded: c.refunded };
+}
+
+function decodeDispute(object: Record<string, unknown>): Dispute {
+  const parsed = disputeSchema.safeParse(object);
+  if (!parsed.success) throw new StripeEventInvalid('invalid', firstIssue(parsed.error, 'dispute'));
+  const d = parsed.data;
+  const charge = text.safeParse(expandableIdOf(d.charge));
+  if (!charge.success) throw new StripeEventInvalid('invalid', firstIssue(charge.error, 'dispute.charge'));
+  // An expanded charge names the PaymentIntent even when the dispute itself does not.
+  return { id: d.id, charge: charge.data, paymentIntent: d.payment_intent || expandedPaymentIntent(d.charge), amount: d.amount, status: d.status };
 }
 
 /** The session whose line items the edge should fetch: one about to be credited. */

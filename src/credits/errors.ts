@@ -21,13 +21,50 @@ export class CreditsError extends Error {
 /** Reasons a purchase cannot be credited as sent; stored with the failed event and replayable. */
 export type RejectionReason = 'user_unresolved' | 'credits_unknown' | 'credits_invalid' | 'balance_limit' | 'line_items_unknown';
 
-export class CheckoutRejected extends Error {
-  override name = 'CheckoutRejected';
+/** Reasons a refund or dispute cannot be applied as sent; stored with the failed event and replayable. */
+export type ReversalRejectionReason =
+  | 'charge_lookup_unavailable'
+  | 'charge_lookup_failed'
+  | 'charge_amount_unknown'
+  | 'refund_amount_unknown'
+  | 'dispute_amount_unknown'
+  | 'purchase_amount_unknown';
+
+/** An event that cannot be applied as sent: stored as failed with its reason, in a transaction of its own. */
+export class StripeEventRejected extends Error {
+  override name = 'StripeEventRejected';
 
   constructor(
-    readonly reason: RejectionReason,
+    readonly reason: RejectionReason | ReversalRejectionReason,
     readonly detail: string,
   ) {
     super(`${reason}: ${detail}`);
   }
+}
+
+export class CheckoutRejected extends StripeEventRejected {
+  override name = 'CheckoutRejected';
+
+  constructor(
+    override readonly reason: RejectionReason,
+    detail: string,
+  ) {
+    super(reason, detail);
+  }
+}
+
+export class ReversalRejected extends StripeEventRejected {
+  override name = 'ReversalRejected';
+
+  constructor(
+    override readonly reason: ReversalRejectionReason,
+    detail: string,
+  ) {
+    super(reason, detail);
+  }
+}
+
+/** The Stripe API could not say what a charge is (ChargeLookup); its message is safe to store. */
+export class ChargeLookupFailed extends Error {
+  override name = 'ChargeLookupFailed';
 }

@@ -58,6 +58,8 @@ export interface ClaimedEvent {
   userId: string | null;
   /** The line items stored with the event (the first delivery's that had any), or null. */
   lineItems: LineItem[] | null;
+  /** The PaymentIntent stored with the event: its own, or one an earlier charge look-up found; null when none. */
+  paymentIntent: string | null;
 }
 
 export interface EventDecision {
@@ -65,6 +67,8 @@ export interface EventDecision {
   outcome: string;
   reason: string;
   userId: string | null;
+  /** The PaymentIntent the event concerns, when it was learnt by looking its charge up; kept with the event. */
+  paymentIntent?: string;
 }
 
 export interface StripeEventRepository {
@@ -77,10 +81,22 @@ export interface StripeEventRepository {
   finish(eventId: string, decision: EventDecision): Promise<void>;
   /** Stores the event as failed/rejected unless it was completed or ignored meanwhile; `source` as for claim. */
   recordRejection(event: StripeEvent, message: string, source: EventSource): Promise<void>;
+  /** The refund and dispute events of this PaymentIntent already applied (status completed), as stored. */
+  appliedReversals(paymentIntent: string): Promise<StripeEvent[]>;
+  /**
+   * The refund and dispute events of this PaymentIntent waiting for its purchase (status pending),
+   * oldest Stripe `created` first, each locked until the transaction ends. One that another
+   * transaction is applying right now is skipped: that transaction finds the purchase itself.
+   */
+  takePendingReversals(paymentIntent: string): Promise<StripeEvent[]>;
 }
 
-export const LEDGER_KINDS = ['purchase', 'grant', 'revoke', 'spend', 'capture'] as const;
+export const LEDGER_KINDS = ['purchase', 'grant', 'revoke', 'spend', 'capture', 'refund', 'dispute', 'dispute_won'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
+/** The ledger kinds that take back (refund, dispute) or give back (dispute_won) a purchase's credits. */
+export const REVERSAL_KINDS = ['refund', 'dispute', 'dispute_won'] as const;
+export type ReversalKind = (typeof REVERSAL_KINDS)[number];
 
 /** String keys and values a caller attaches to a spend or a reservation. */
 export type Metadata = Record<string, string>;
@@ -102,6 +118,18 @@ export interface LedgerEntry {
   reservationId?: string;
   description?: string;
   metadata?: Metadata;
+  /** A purchase's PaymentIntent: how its refunds and disputes find it. */
+  paymentIntent?: string;
+  /** A reversal's purchase (its ledger row id). */
+  purchaseId?: string;
+  /** A refund's (or dispute's) Stripe charge. */
+  stripeChargeId?: string;
+  /** A dispute's or a win's Stripe dispute: unique per kind, so a dispute is reversed once and won back once. */
+  stripeDisputeId?: string;
+  /** A refund's cumulative amount_refunded: unique with the charge, so a cumulative amount is applied once. */
+  refundedAmount?: number;
+  /** Credits a reversal was due to take but could not; on a win, credits not given back because never taken. */
+  shortfall?: number;
 }
 
 /** One stored ledger row. */
@@ -124,6 +152,30 @@ export interface LedgerRecord {
   reservationId: string | null;
   description: string | null;
   metadata: Metadata;
+  stripeChargeId: string | null;
+  stripeDisputeId: string | null;
+  /** As a decimal string; '0' for every row that is not a reversal. */
+  shortfall: string;
+}
+
+/** A purchase, as refunds and disputes need it. */
+export interface PurchaseRecord {
+  /** The purchase's ledger row id. */
+  id: string;
+  userId: string;
+  /** Credits the purchase added. */
+  credits: number;
+  paymentIntent: string;
+  /** What the buyer paid: the session's amount_total in the smallest currency unit; null when unknown. */
+  amountPaid: number | null;
+}
+
+/** A refund, dispute or win row of one purchase. */
+export interface ReversalRecord {
+  kind: ReversalKind;
+  /** Signed credits moved: ≤ 0 for a refund or dispute, ≥ 0 for a win. */
+  amount: number;
+  shortfall: number;
 }
 
 export interface LedgerPosting {
@@ -147,6 +199,15 @@ export interface Ledger {
   findCapture(reservationId: string): Promise<LedgerRecord | undefined>;
   /** A user's rows newest first (highest id first), those below `beforeId` when given. */
   page(userId: string, options: { beforeId?: string; limit: number }): Promise<LedgerRecord[]>;
+  /** The purchase this PaymentIntent paid for (the first, should there be two). */
+  findPurchase(paymentIntent: string): Promise<PurchaseRecord | undefined>;
+  /** The refund, dispute and win rows of a purchase. */
+  reversalsOf(purchaseId: string): Promise<ReversalRecord[]>;
+  /**
+   * Serialises, until the transaction ends, everything done about one PaymentIntent: crediting its
+   * purchase and applying its refunds and disputes. Taken before the user's row is locked.
+   */
+  lockPaymentIntent(paymentIntent: string): Promise<void>;
 }
 
 export const RESERVATION_STATUSES = ['held', 'captured', 'released', 'expired'] as const;
@@ -193,6 +254,16 @@ export interface ReservationRepository {
   settle(id: string, status: Exclude<ReservationStatus, 'held'>, capturedAmount?: number): Promise<ReservationRecord>;
   /** Stores the user's held reservations whose expire_time has passed as expired. */
   expireDue(userId: string): Promise<number>;
+}
+
+/**
+ * The Stripe API, as far as reversals need it: a dispute may name only its charge, whose
+ * PaymentIntent finds the purchase. Implemented on src/stripe-api (app wiring); absent without
+ * STRIPE_SECRET_KEY.
+ */
+export interface ChargeLookup {
+  /** The charge's PaymentIntent, '' when it has none. Throws ChargeLookupFailed when Stripe cannot say. */
+  paymentIntentOf(chargeId: string): Promise<string>;
 }
 
 /** The repositories of one unit of work (one database transaction). */

@@ -44,7 +44,7 @@ export function decodePageToken(token: string, userId: string): string {
   return match[2]!;
 }
 
-/** What a row refers to, by kind: the Checkout Session, the idempotency key, the reservation, the reason. */
+/** What a row refers to, by kind: the Checkout Session, the idempotency key, the reservation, the reason, the charge or the dispute. */
 export function referenceOf(row: LedgerRecord): string {
   switch (row.kind) {
     case 'purchase':
@@ -56,6 +56,11 @@ export function referenceOf(row: LedgerRecord): string {
     case 'grant':
     case 'revoke':
       return row.reason ?? '';
+    case 'refund':
+      return row.stripeChargeId ?? '';
+    case 'dispute':
+    case 'dispute_won':
+      return row.stripeDisputeId ?? '';
   }
 }
 

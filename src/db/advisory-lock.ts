@@ -11,6 +11,13 @@ export const ADVISORY_LOCK_KEYS = {
   reconcile: '7165901439190262639',
 } as const;
 
+/**
+ * The class (first key) of the two-key transaction locks that serialise what is done about one
+ * Stripe PaymentIntent (crediting its purchase, applying its refunds and disputes); the second key
+ * is hashtext(payment_intent). Two-key locks never collide with the one-key locks above. The bytes of 'pint'.
+ */
+export const PAYMENT_INTENT_LOCK_CLASS = 1885957748;
+
 export type ExclusiveRun<T> = { acquired: true; result: T } | { acquired: false };
 
 /** Runs `work` while holding the lock; does not run it (acquired: false) when someone else holds it. */

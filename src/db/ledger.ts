@@ -1,4 +1,5 @@
-import type { Ledger, LedgerKind, LedgerRecord, Metadata } from '../credits/ports.js';
+import type { Ledger, LedgerKind, LedgerRecord, Metadata, ReversalKind } from '../credits/ports.js';
+import { PAYMENT_INTENT_LOCK_CLASS } from './advisory-lock.js';
 import type { EntityManager } from './orm.js';
 import { sql } from './sql.js';
 import { QUALIFIED_USER_COLUMNS, toUserRecord, type UserRow } from './user-repository.js';
@@ -18,6 +19,9 @@ interface LedgerRow {
   reservation_id: string | null;
   description: string | null;
   metadata: unknown;
+  stripe_charge_id: string | null;
+  stripe_dispute_id: string | null;
+  shortfall: string;
 }
 
 const ENTRY_COLUMNS = [
@@ -34,6 +38,9 @@ const ENTRY_COLUMNS = [
   'reservation_id',
   'description',
   'metadata',
+  'stripe_charge_id',
+  'stripe_dispute_id',
+  'shortfall',
 ];
 /** A ledger row with its user's UUID, for statements that join `credit_transactions t` with `users u`. */
 const SELECT_ROWS = `SELECT ${ENTRY_COLUMNS.map((column) => `t.${column}`).join(', ')}, u.uuid AS user_uuid
@@ -61,7 +68,17 @@ function toLedgerRecord(row: LedgerRow): LedgerRecord {
     reservationId: row.reservation_id,
     description: row.description,
     metadata: toMetadata(row.metadata),
+    stripeChargeId: row.stripe_charge_id ?? null,
+    stripeDisputeId: row.stripe_dispute_id ?? null,
+    shortfall: String(row.shortfall ?? 0),
   };
+}
+
+/** An integer the database returned (bigint or numeric as text), or null when it is none that JS holds exactly. */
+function safeInteger(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : null;
 }
 
 /**
@@ -80,8 +97,9 @@ export function ledger(em: EntityManager): Ledger {
            SELECT id, credits_balance FROM users WHERE id = ? FOR UPDATE
          ), entry AS (
            INSERT INTO credit_transactions
-             (user_id, amount, kind, checkout_session_id, stripe_event_id, reason, created_by, idempotency_key, reservation_id, description, metadata, balance_after)
-           SELECT current.id, ?::bigint, ?, ?, ?, ?, ?, ?, ?::uuid, ?, ?::jsonb, current.credits_balance + ?::bigint FROM current
+             (user_id, amount, kind, checkout_session_id, stripe_event_id, reason, created_by, idempotency_key, reservation_id, description, metadata,
+              payment_intent, purchase_id, stripe_charge_id, stripe_dispute_id, refunded_amount, shortfall, balance_after)
+           SELECT current.id, ?::bigint, ?, ?, ?, ?, ?, ?, ?::uuid, ?, ?::jsonb, ?, ?::bigint, ?, ?, ?::bigint, ?::bigint, current.credits_balance + ?::bigint FROM current
            ON CONFLICT DO NOTHING RETURNING ${ENTRY_COLUMNS.join(', ')}
          )
          UPDATE users SET credits_balance = entry.balance_after, updated_at = now()
@@ -99,6 +117,12 @@ export function ledger(em: EntityManager): Ledger {
           entry.reservationId ?? null,
           entry.description ?? null,
           JSON.stringify(entry.metadata ?? {}),
+          entry.paymentIntent || null,
+          entry.purchaseId ?? null,
+          entry.stripeChargeId || null,
+          entry.stripeDisputeId || null,
+          entry.refundedAmount ?? null,
+          entry.shortfall ?? 0,
           entry.amount,
         ],
       );
@@ -122,6 +146,37 @@ export function ledger(em: EntityManager): Ledger {
         beforeId === undefined ? [userId, limit] : [userId, beforeId, limit],
       );
       return rows.map(toLedgerRecord);
+    },
+    async findPurchase(paymentIntent) {
+      // What the buyer paid is read from the session in the purchase's own stored event.
+      const [row] = await sql<{ id: string; user_id: string; amount: string; payment_intent: string; amount_paid: string | null }[]>(
+        em,
+        `SELECT t.id, t.user_id, t.amount, t.payment_intent,
+                CASE WHEN jsonb_typeof(e.payload->'data'->'object'->'amount_total') = 'number'
+                     THEN (e.payload->'data'->'object'->>'amount_total')::numeric END AS amount_paid
+         FROM credit_transactions t LEFT JOIN stripe_events e ON e.event_id = t.stripe_event_id
+         WHERE t.kind = 'purchase' AND t.payment_intent = ? ORDER BY t.id LIMIT 1`,
+        [paymentIntent],
+      );
+      if (!row) return undefined;
+      return {
+        id: String(row.id),
+        userId: String(row.user_id),
+        credits: Number(row.amount),
+        paymentIntent: row.payment_intent,
+        amountPaid: safeInteger(row.amount_paid),
+      };
+    },
+    async reversalsOf(purchaseId) {
+      const rows = await sql<{ kind: ReversalKind; amount: string; shortfall: string }[]>(
+        em,
+        `SELECT kind, amount, shortfall FROM credit_transactions WHERE purchase_id = ? ORDER BY id`,
+        [purchaseId],
+      );
+      return rows.map((row) => ({ kind: row.kind, amount: Number(row.amount), shortfall: Number(row.shortfall) }));
+    },
+    async lockPaymentIntent(paymentIntent) {
+      await sql(em, 'SELECT pg_advisory_xact_lock(?::int, hashtext(?))', [PAYMENT_INTENT_LOCK_CLASS, paymentIntent]);
     },
   };
 }

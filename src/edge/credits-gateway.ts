@@ -3,6 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY, STRIPE_EVENT_METADATA_KEY } from '../contract/error-codes.js';
 import type { ApplyCheckoutRequest } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
 import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import type { ApplyStripeEventRequest } from '../contract/generated/credits/v1/ApplyStripeEventRequest.js';
+import type { ApplyStripeEventResponse__Output } from '../contract/generated/credits/v1/ApplyStripeEventResponse.js';
 import { CREDITS_SERVICE_NAME } from '../contract/proto-files.js';
 import { createCreditsClient, createHealthClient, type CreditsClientTls } from '../grpc/client.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +25,8 @@ export class CreditsCallError extends Error {
 /** What the edge needs from CreditsService; tests may pass their own. */
 export interface CreditsGateway {
   applyCheckout(request: ApplyCheckoutRequest, context: { eventId: string; logger: Logger }): Promise<ApplyCheckoutResponse__Output>;
+  /** Refunds and disputes: the raw event (and the Stripe-Signature it came with) for CreditsService to decode and apply. */
+  applyStripeEvent(request: ApplyStripeEventRequest, context: { eventId: string; logger: Logger }): Promise<ApplyStripeEventResponse__Output>;
   /** grpc.health.v1 says SERVING for credits.v1.CreditsService. */
   isServing(): Promise<boolean>;
   close(): void;
@@ -39,7 +43,7 @@ export interface CreditsGatewayOptions {
   token: string | undefined;
   /** TLS to CreditsService (CREDITS_GRPC_CA_FILE, and CREDITS_GRPC_CERT_FILE/KEY_FILE for mutual TLS); plaintext without it. */
   tls?: CreditsClientTls;
-  /** Budget of one ApplyCheckout, retries included. */
+  /** Budget of one ApplyCheckout (or ApplyStripeEvent), retries included. */
   deadlineMs: number;
   retry?: RetryPolicy;
   onCallFinished?: (method: string, code: string, seconds: number) => void;
@@ -63,7 +67,7 @@ function backoffMs(attempt: number, policy: RetryPolicy): number {
   return Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 }
 
-/** One long-lived channel to CreditsService, shared by ApplyCheckout and the health check. */
+/** One long-lived channel to CreditsService, shared by ApplyCheckout, ApplyStripeEvent and the health check. */
 export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGateway {
   const retry = options.retry ?? DEFAULT_RETRY;
   const client = createCreditsClient(options.url, { token: options.token, tls: options.tls, channelOptions: ROUND_ROBIN });
@@ -81,29 +85,48 @@ export function createCreditsGateway(options: CreditsGatewayOptions): CreditsGat
       });
     });
 
-  const applyOnce = (request: ApplyCheckoutRequest, eventId: string, deadline: number) =>
-    timed<ApplyCheckoutResponse__Output>('ApplyCheckout', (done) => {
-      const metadata = new grpc.Metadata();
-      // Metadata.set throws on non-ASCII; CreditsService rejects such an id itself (INVALID_ARGUMENT).
-      if (PRINTABLE_ASCII.test(eventId)) metadata.set(STRIPE_EVENT_METADATA_KEY, eventId);
-      client.ApplyCheckout(request, metadata, { deadline: new Date(deadline) }, done);
-    });
+  const eventMetadata = (eventId: string) => {
+    const metadata = new grpc.Metadata();
+    // Metadata.set throws on non-ASCII; CreditsService rejects such an id itself (INVALID_ARGUMENT).
+    if (PRINTABLE_ASCII.test(eventId)) metadata.set(STRIPE_EVENT_METADATA_KEY, eventId);
+    return metadata;
+  };
+
+  /** Both calls are idempotent per event id, so UNAVAILABLE (nothing committed, or a replica going away) is safe to retry. */
+  const withRetries = async <T>(once: (deadline: number) => Promise<T>, logger: Logger): Promise<T> => {
+    const deadline = Date.now() + options.deadlineMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(deadline);
+      } catch (error) {
+        if (!(error instanceof CreditsCallError) || error.grpcCode !== grpc.status.UNAVAILABLE) throw error;
+        const delayMs = backoffMs(attempt, retry);
+        if (attempt >= retry.maxAttempts || Date.now() + delayMs + MIN_ATTEMPT_MS > deadline) throw error;
+        logger.warn({ attempt, delayMs: Math.round(delayMs) }, 'CreditsService unavailable: retrying');
+        await sleep(delayMs);
+      }
+    }
+  };
 
   return {
-    // ApplyCheckout is idempotent per event id, so UNAVAILABLE (nothing committed, or a replica going away) is safe to retry.
-    async applyCheckout(request, { eventId, logger }) {
-      const deadline = Date.now() + options.deadlineMs;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await applyOnce(request, eventId, deadline);
-        } catch (error) {
-          if (!(error instanceof CreditsCallError) || error.grpcCode !== grpc.status.UNAVAILABLE) throw error;
-          const delayMs = backoffMs(attempt, retry);
-          if (attempt >= retry.maxAttempts || Date.now() + delayMs + MIN_ATTEMPT_MS > deadline) throw error;
-          logger.warn({ attempt, delayMs: Math.round(delayMs) }, 'CreditsService unavailable: retrying');
-          await sleep(delayMs);
-        }
-      }
+    applyCheckout(request, { eventId, logger }) {
+      return withRetries(
+        (deadline) =>
+          timed<ApplyCheckoutResponse__Output>('ApplyCheckout', (done) =>
+            client.ApplyCheckout(request, eventMetadata(eventId), { deadline: new Date(deadline) }, done),
+          ),
+        logger,
+      );
+    },
+
+    applyStripeEvent(request, { eventId, logger }) {
+      return withRetries(
+        (deadline) =>
+          timed<ApplyStripeEventResponse__Output>('ApplyStripeEvent', (done) =>
+            client.ApplyStripeEvent(request, eventMetadata(eventId), { deadline: new Date(deadline) }, done),
+          ),
+        logger,
+      );
     },
 
     async isServing() {

@@ -1,6 +1,8 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { outcomeFromProto } from '../contract/apply-checkout.js';
+import { stripeEventOutcomeFromProto } from '../contract/apply-stripe-event.js';
 import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
+import type { ApplyStripeEventResponse__Output } from '../contract/generated/credits/v1/ApplyStripeEventResponse.js';
 import { CreditsCallError } from './credits-gateway.js';
 import { WebhookError, type WebhookErrorCode } from './errors.js';
 import type { ErrorBody, WebhookReceivedBody } from './webhook-schemas.js';
@@ -58,6 +60,22 @@ export function answerForResponse(response: ApplyCheckoutResponse__Output): Http
     return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${response.outcome.toLowerCase()}`);
   }
   const body: WebhookReceivedBody = { received: true, outcome, creditsGranted: Number(response.credits_granted) };
+  if (response.reason) body.reason = response.reason;
+  return { status: 200, body, outcome };
+}
+
+/** A refund's or dispute's answer: the same, with the credits it took back, gave back, or could not take. */
+export function answerForStripeEventResponse(response: ApplyStripeEventResponse__Output): HttpAnswer {
+  const outcome = stripeEventOutcomeFromProto(response.outcome);
+  if (!outcome) return errorAnswer(503, 'UNAVAILABLE', '', `unknown_outcome_${response.outcome.toLowerCase()}`);
+  const body: WebhookReceivedBody = {
+    received: true,
+    outcome,
+    creditsGranted: Number(response.credits_granted),
+    creditsReversed: Number(response.credits_reversed),
+    creditsRestored: Number(response.credits_restored),
+    shortfall: Number(response.shortfall),
+  };
   if (response.reason) body.reason = response.reason;
   return { status: 200, body, outcome };
 }

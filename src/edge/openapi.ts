@@ -1,19 +1,14 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { outcomeToProto } from '../contract/apply-checkout.js';
+import { stripeEventOutcomeToProto } from '../contract/apply-stripe-event.js';
 import type { ApplyCheckoutResponse__Output } from '../contract/generated/credits/v1/ApplyCheckoutResponse.js';
-import { CHECKOUT_OUTCOMES } from '../contract/outcomes.js';
+import type { ApplyStripeEventResponse__Output } from '../contract/generated/credits/v1/ApplyStripeEventResponse.js';
+import { CHECKOUT_OUTCOMES, type CheckoutOutcome, type EventOutcome } from '../contract/outcomes.js';
 import { CreditsCallError } from './credits-gateway.js';
 import { WebhookError } from './errors.js';
-import { answerForError, answerForResponse } from './http-answers.js';
-import {
-  errorBody,
-  livenessBody,
-  readinessBody,
-  stripeEventEnvelope,
-  webhookReceivedBody,
-  type WebhookOutcome,
-} from './webhook-schemas.js';
+import { answerForError, answerForResponse, answerForStripeEventResponse } from './http-answers.js';
+import { errorBody, livenessBody, readinessBody, stripeEventEnvelope, webhookReceivedBody } from './webhook-schemas.js';
 
 /** The OpenAPI 3.1 subset this document uses (its Schema Objects are JSON Schema 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -75,13 +70,35 @@ const SCHEMAS = {
 
 const ref = (name: keyof typeof SCHEMAS): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
-const COMMITTED: Record<WebhookOutcome, { summary: string; creditsGranted: number; reason?: string }> = {
+const COMMITTED: Record<CheckoutOutcome, { summary: string; creditsGranted: number; reason?: string }> = {
   applied: { summary: 'Credits were added.', creditsGranted: 100 },
   duplicate: { summary: 'This event, or another event of the same purchase, was already applied.', creditsGranted: 0, reason: 'checkout_session_already_credited' },
   payment_pending: { summary: 'The payment has not cleared yet; a later event credits it.', creditsGranted: 0, reason: 'awaiting_async_payment' },
   payment_failed: { summary: 'The delayed payment failed; nothing was credited.', creditsGranted: 0, reason: 'async_payment_failed' },
   ignored: { summary: 'Nothing to do: another event type, or not a one-off payment.', creditsGranted: 0, reason: 'event_type_not_handled' },
   rejected: { summary: 'Cannot be credited as sent (e.g. credits_unknown, user_unresolved); stored as failed, replayable.', creditsGranted: 0, reason: 'credits_unknown' },
+};
+
+/** Refunds and disputes (charge.refunded, charge.dispute.created, charge.dispute.closed), answered through ApplyStripeEvent. */
+const REVERSALS: Record<string, { summary: string; outcome: EventOutcome; reversed?: number; restored?: number; shortfall?: number; reason?: string }> = {
+  refund_applied: { summary: 'A refund took back its share of the purchase (charge.refunded; amount_refunded is cumulative).', outcome: 'applied', reversed: 50 },
+  reversal_shortfall: {
+    summary: 'A refund or dispute took what the user had available; the rest, spent or held, is its shortfall.',
+    outcome: 'applied',
+    reversed: 30,
+    shortfall: 70,
+  },
+  dispute_won: { summary: 'A dispute closed won (or an inquiry closed): the credits it took are given back.', outcome: 'applied', restored: 100 },
+  refund_already_reversed: {
+    summary: 'A redelivery, or a refund whose cumulative amount was reversed already: nothing moved.',
+    outcome: 'duplicate',
+    reason: 'refund_already_reversed',
+  },
+  purchase_pending: {
+    summary: 'A refund or dispute of a purchase not credited yet: stored as pending, applied in the transaction that credits it.',
+    outcome: 'purchase_pending',
+    reason: 'purchase_not_credited_yet',
+  },
 };
 
 function bodyParserError(status: number, type: string, message: string): Error {
@@ -148,6 +165,19 @@ function webhookResponses(): Record<string, OpenApiResponse> {
       balance_after: '0',
     });
     received[outcome] = { summary: example.summary, value: answer.body };
+  }
+  for (const [name, example] of Object.entries(REVERSALS)) {
+    const answer = answerForStripeEventResponse({
+      outcome: stripeEventOutcomeToProto(example.outcome) as ApplyStripeEventResponse__Output['outcome'],
+      credits_granted: '0',
+      credits_reversed: String(example.reversed ?? 0),
+      credits_restored: String(example.restored ?? 0),
+      shortfall: String(example.shortfall ?? 0),
+      reason: example.reason ?? '',
+      user: null,
+      balance_after: '0',
+    });
+    received[name] = { summary: example.summary, value: answer.body };
   }
   const failures = new Map<number, Record<string, OpenApiExample>>();
   for (const failure of FAILURES) {

@@ -1,11 +1,12 @@
 import type { RequestHandler } from 'express';
 import { applyCheckoutRequest } from '../contract/apply-checkout.js';
-import { sessionAboutToBeCredited } from '../contract/stripe-event.js';
+import { applyStripeEventRequest } from '../contract/apply-stripe-event.js';
+import { isReversalEventType, sessionAboutToBeCredited } from '../contract/stripe-event.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { CreditsCallError, type CreditsGateway } from './credits-gateway.js';
 import { WebhookError } from './errors.js';
-import { answerForError, answerForResponse, type HttpAnswer } from './http-answers.js';
+import { answerForError, answerForResponse, answerForStripeEventResponse, type HttpAnswer } from './http-answers.js';
 import type { LineItemFetcher } from './line-items.js';
 import type { EdgeMetrics } from './metrics.js';
 import { verifyStripeEvent } from './signature.js';
@@ -29,7 +30,8 @@ export function logLevelFor(status: number): 'info' | 'warn' | 'error' {
 
 /**
  * Verifies, decodes and hands the event to CreditsService; every event type goes there, so
- * the ones nobody handles are still recorded (as ignored). Ends with exactly one log line.
+ * the ones nobody handles are still recorded (as ignored): refunds and disputes through
+ * ApplyStripeEvent, everything else through ApplyCheckout. Ends with exactly one log line.
  */
 export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
   const verifyOptions = {
@@ -49,11 +51,18 @@ export function stripeWebhookHandler(deps: WebhookDeps): RequestHandler {
       const { event } = verifyStripeEvent(body, signature, verifyOptions);
       eventType = event.type;
       logger = deps.logger.child({ stripeEventId: event.id });
-      const sessionId = sessionAboutToBeCredited(event);
-      const lineItems = deps.lineItems && sessionId ? await deps.lineItems(sessionId, logger) : [];
-      // The signature travels on, so CreditsService can check for itself that Stripe sent this.
-      const request = applyCheckoutRequest({ ...event, lineItems }, signature);
-      answer = answerForResponse(await deps.credits.applyCheckout(request, { eventId: event.id, logger }));
+      const context = { eventId: event.id, logger };
+      if (isReversalEventType(event.type)) {
+        // The raw body as received, and its signature, which CreditsService may verify again.
+        const request = applyStripeEventRequest(event, signature ?? '');
+        answer = answerForStripeEventResponse(await deps.credits.applyStripeEvent(request, context));
+      } else {
+        const sessionId = sessionAboutToBeCredited(event);
+        const lineItems = deps.lineItems && sessionId ? await deps.lineItems(sessionId, logger) : [];
+        // The signature travels on, so CreditsService can check for itself that Stripe sent this.
+        const request = applyCheckoutRequest({ ...event, lineItems }, signature);
+        answer = answerForResponse(await deps.credits.applyCheckout(request, context));
+      }
     } catch (error) {
       answer = answerForError(error);
       // The edge's own rejections say all in their code; anything else gets its details logged (never the body or headers).

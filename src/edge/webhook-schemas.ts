@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHECKOUT_OUTCOMES } from '../contract/outcomes.js';
+import { EVENT_OUTCOMES } from '../contract/outcomes.js';
 import { stripeEventEnvelope } from '../contract/stripe-event.js';
 
 export { stripeEventEnvelope };
@@ -9,14 +9,28 @@ export { stripeEventEnvelope };
  * generated from them, so the published contract cannot drift from what the edge does.
  */
 
-export const webhookOutcome = z.enum(CHECKOUT_OUTCOMES).describe('What CreditsService did with the event, after it was committed.');
+export const webhookOutcome = z
+  .enum(EVENT_OUTCOMES)
+  .describe('What CreditsService did with the event, after it was committed. purchase_pending: a refund or dispute of a purchase not credited yet, applied when it is.');
 
 export const webhookReceivedBody = z
   .object({
     received: z.literal(true),
     outcome: webhookOutcome,
     creditsGranted: z.number().int().min(0).describe('Credits added by this delivery (0 unless applied).'),
-    reason: z.string().min(1).optional().describe('Why, for duplicate, ignored and rejected outcomes (e.g. credits_unknown, user_unresolved).'),
+    creditsReversed: z.number().int().min(0).optional().describe('Refunds and disputes: credits taken back by this delivery.'),
+    creditsRestored: z.number().int().min(0).optional().describe('Disputes closed won: credits given back by this delivery.'),
+    shortfall: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Refunds and disputes: credits due that could not be taken back (the user had spent them or reservations held them).'),
+    reason: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Why, for duplicate, ignored, rejected and purchase_pending outcomes (e.g. credits_unknown, user_unresolved, purchase_not_credited_yet).'),
   })
   .describe('The event was recorded; Stripe need not deliver it again.');
 

@@ -1,12 +1,13 @@
 import { applyCheckoutRequest } from '../contract/apply-checkout.js';
 import type { ApplyCheckoutRequest__Output } from '../contract/generated/credits/v1/ApplyCheckoutRequest.js';
+import type { ApplyStripeEventRequest__Output } from '../contract/generated/credits/v1/ApplyStripeEventRequest.js';
 import { decodeStripeEvent, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
 import { checkStripeSignature } from '../contract/stripe-signature.js';
 import { CreditsError } from '../credits/errors.js';
 
 const QUANTITY = /^[1-9][0-9]{0,8}$/;
 
-function lineItemsOf(request: ApplyCheckoutRequest__Output): LineItem[] {
+function lineItemsOf(request: Pick<ApplyCheckoutRequest__Output, 'line_items'>): LineItem[] {
   return request.line_items.map((item, index) => {
     if (!QUANTITY.test(item.quantity)) throw new CreditsError('REQUEST_INVALID', `line_items.${index}.quantity: must be 1..999999999`);
     return { priceId: item.price_id, quantity: Number(item.quantity) };
@@ -67,15 +68,28 @@ export function assertSignedByStripe(eventJson: string, signature: string, check
  */
 export function stripeEventFromRequest(request: ApplyCheckoutRequest__Output, signatureCheck?: ForwardedSignatureCheck): StripeEvent {
   assertSignedByStripe(request.event_json, request.stripe_signature, signatureCheck);
-  let event: StripeEvent;
-  try {
-    event = decodeStripeEvent(request.event_json, lineItemsOf(request));
-  } catch (error) {
-    if (error instanceof StripeEventInvalid) throw new CreditsError('REQUEST_INVALID', error.kind === 'not_an_event' ? `event_json: ${error.message}` : error.message);
-    throw error;
-  }
+  const event = decodeRequestEvent(request);
   const expected = normalised(applyCheckoutRequest(event) as ApplyCheckoutRequest__Output);
   const differs = firstDifference(normalised(request), { ...expected, session: expected.session ?? null }, '');
   if (differs) throw new CreditsError('REQUEST_INVALID', `${differs}: differs from event_json`);
   return event;
+}
+
+/** The event in `event_json`, with the request's line items; an event that cannot be stored is REQUEST_INVALID. */
+function decodeRequestEvent(request: Pick<ApplyCheckoutRequest__Output, 'event_json' | 'line_items'>): StripeEvent {
+  try {
+    return decodeStripeEvent(request.event_json, lineItemsOf(request));
+  } catch (error) {
+    if (error instanceof StripeEventInvalid) throw new CreditsError('REQUEST_INVALID', error.kind === 'not_an_event' ? `event_json: ${error.message}` : error.message);
+    throw error;
+  }
+}
+
+/**
+ * ApplyStripeEvent carries only the raw event (and its line items): there is nothing beside it to
+ * disagree. With a signature check, the event must carry Stripe's signature, as for ApplyCheckout.
+ */
+export function stripeEventFromApplyRequest(request: ApplyStripeEventRequest__Output, signatureCheck?: ForwardedSignatureCheck): StripeEvent {
+  assertSignedByStripe(request.event_json, request.stripe_signature, signatureCheck);
+  return decodeRequestEvent(request);
 }

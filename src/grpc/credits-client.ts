@@ -108,7 +108,7 @@ export function toCreditsServiceError(error: grpc.ServiceError): CreditsServiceE
 
 // ---- values
 
-export type TransactionKindName = 'purchase' | 'spend' | 'capture' | 'grant' | 'revoke' | (string & {});
+export type TransactionKindName = 'purchase' | 'spend' | 'capture' | 'grant' | 'revoke' | 'refund' | 'dispute' | 'dispute_won' | (string & {});
 export type ReservationStatusName = 'held' | 'captured' | 'released' | 'expired' | (string & {});
 
 export interface UserInfo {
@@ -144,6 +144,8 @@ export interface CreditTransaction {
   description: string;
   reference: string;
   metadata: Record<string, string>;
+  /** Refunds and disputes: credits due that could not be taken (dispute wins: not given back, never taken). */
+  shortfall: bigint;
 }
 
 export interface CreditReservation {
@@ -176,6 +178,7 @@ function toTransaction(wire: Transaction__Output | null): CreditTransaction {
     description: wire.description,
     reference: wire.reference,
     metadata: { ...wire.metadata },
+    shortfall: BigInt(wire.shortfall),
   };
 }
 

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { ApiTokenConfig } from '../config.js';
-import type { CheckoutResult } from '../credits/checkout.js';
+import type { StripeEventResult } from '../credits/checkout.js';
 import type { CreditRules } from '../credits/credit-rules.js';
-import type { CreditsStore } from '../credits/ports.js';
+import type { ChargeLookup, CreditsStore } from '../credits/ports.js';
 import type { SpendingEvent } from '../credits/spending-events.js';
 import type { Logger } from '../logger.js';
 import { TokenTable } from './auth.js';
@@ -36,7 +36,9 @@ export interface CreditsServerOptions {
   /** How often the database is pinged to keep the health status true. */
   healthIntervalMs?: number;
   onCallFinished?: (method: string, code: string, seconds: number) => void;
-  onCheckoutResult?: (result: CheckoutResult) => void;
+  onEventResult?: (result: StripeEventResult, eventType: string) => void;
+  /** Looks up a disputed charge's PaymentIntent (STRIPE_SECRET_KEY set). */
+  charges?: ChargeLookup;
   onSpending?: (event: SpendingEvent) => void;
 }
 
@@ -72,7 +74,8 @@ export async function startCreditsServer(options: CreditsServerOptions): Promise
     creditsServiceHandlers({
       store: options.store,
       rules: options.rules,
-      onCheckoutResult: options.onCheckoutResult,
+      charges: options.charges,
+      onEventResult: options.onEventResult,
       onSpending: options.onSpending,
       signatureCheck: options.signatureCheck,
       call: {

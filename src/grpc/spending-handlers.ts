@@ -27,6 +27,9 @@ const TRANSACTION_KINDS: Record<LedgerKind, TransactionKind> = {
   capture: 'TRANSACTION_KIND_CAPTURE',
   grant: 'TRANSACTION_KIND_GRANT',
   revoke: 'TRANSACTION_KIND_REVOKE',
+  refund: 'TRANSACTION_KIND_REFUND',
+  dispute: 'TRANSACTION_KIND_DISPUTE',
+  dispute_won: 'TRANSACTION_KIND_DISPUTE_WON',
 };
 
 const RESERVATION_STATUSES: Record<DomainReservationStatus, ReservationStatus> = {
@@ -54,6 +57,7 @@ export function toTransaction(row: LedgerRecord): Transaction {
     reference: referenceOf(row),
     metadata: row.metadata,
     created_by: row.createdBy ?? '',
+    shortfall: row.shortfall,
   };
 }
 

@@ -1,12 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CheckoutResult } from '../credits/checkout.js';
+import { isReversalEventType } from '../contract/stripe-event.js';
+import type { StripeEventResult } from '../credits/checkout.js';
+import type { ReversalEffect } from '../credits/reversals.js';
 import type { SpendingEvent } from '../credits/spending-events.js';
 
 export interface CreditsMetrics {
   /** This process's own registry: the edge keeps another, so the two never mix. */
   registry: Registry;
   onCallFinished(method: string, code: string, seconds: number): void;
-  onCheckoutResult(result: CheckoutResult): void;
+  /** Told every ApplyCheckout and ApplyStripeEvent result, with the event's type. */
+  onEventResult(result: StripeEventResult, eventType: string): void;
   /** Told each reconcile pass of this process (nothing is exported when reconciliation is off). */
   onReconcilePass(pass: ReconcilePassMetrics): void;
   onSpending(event: SpendingEvent): void;
@@ -69,6 +72,29 @@ export function createCreditsMetrics({ pool, reservations, reconcile = false }: 
     name: 'credits_checkout_events_total',
     help: 'ApplyCheckout results by outcome (applied, duplicate, payment_pending, payment_failed, ignored, rejected)',
     labelNames: ['outcome'] as const,
+    registers,
+  });
+  const reversalOutcomes = new Counter({
+    name: 'credits_reversal_events_total',
+    help: 'Refund and dispute events applied, by event type and outcome (applied, duplicate, purchase_pending, ignored, rejected); those applied with their purchase included',
+    labelNames: ['event_type', 'outcome'] as const,
+    registers,
+  });
+  const reversed = new Counter({
+    name: 'credits_reversed_total',
+    help: 'Credits taken back from balances by refunds and disputes, by kind (refund, dispute)',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const restored = new Counter({
+    name: 'credits_restored_total',
+    help: 'Credits given back to balances by won disputes (and closed inquiries)',
+    registers,
+  });
+  const shortfall = new Counter({
+    name: 'credits_reversal_shortfall_total',
+    help: 'Credits refunds and disputes were due to take back but could not: the user had spent them or reservations held them (see the warning log for the user id)',
+    labelNames: ['kind'] as const,
     registers,
   });
   const linkConflicts = new Counter({
@@ -173,6 +199,18 @@ export function createCreditsMetrics({ pool, reservations, reconcile = false }: 
     labelNames: ['result'] as const,
     registers: reconcileRegisters,
   });
+  // Every series from the start, so that rate() and increase() see the first reversal.
+  for (const kind of ['refund', 'dispute']) {
+    reversed.inc({ kind }, 0);
+    shortfall.inc({ kind }, 0);
+  }
+  const countReversal = (effect: Pick<ReversalEffect, 'eventType' | 'outcome' | 'creditsReversed' | 'creditsRestored' | 'shortfall'>) => {
+    reversalOutcomes.inc({ event_type: effect.eventType, outcome: effect.outcome });
+    const kind = effect.eventType === 'charge.refunded' ? 'refund' : 'dispute';
+    if (effect.creditsReversed > 0) reversed.inc({ kind }, effect.creditsReversed);
+    if (effect.shortfall > 0) shortfall.inc({ kind }, effect.shortfall);
+    if (effect.creditsRestored > 0) restored.inc(effect.creditsRestored);
+  };
   if (reconcile) {
     // Every series from the start, so that rate() and absent() work before the first pass or failure.
     for (const kind of ['run', 'event']) reconcileFailures.inc({ kind }, 0);
@@ -185,10 +223,12 @@ export function createCreditsMetrics({ pool, reservations, reconcile = false }: 
       calls.inc({ method, code });
       latency.observe({ method }, seconds);
     },
-    onCheckoutResult(result) {
-      outcomes.inc({ outcome: result.outcome });
+    onEventResult(result, eventType) {
+      if (isReversalEventType(eventType)) countReversal({ ...result, eventType });
+      else outcomes.inc({ outcome: result.outcome });
       if (result.outcome === 'applied') granted.inc(result.creditsGranted);
       if (result.customerLink === 'linked_to_another_user') linkConflicts.inc();
+      for (const effect of result.reversals) countReversal(effect);
     },
     onReconcilePass(pass) {
       if (!reconcile) return;

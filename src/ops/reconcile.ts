@@ -1,6 +1,6 @@
 import { HANDLED_EVENT_TYPES } from '../contract/handled-event-types.js';
-import type { CheckoutOutcome } from '../contract/outcomes.js';
-import { decodeStripeEvent, sessionAboutToBeCredited, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
+import type { EventOutcome } from '../contract/outcomes.js';
+import { decodeStripeEvent, isReversalEventType, sessionAboutToBeCredited, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
 import { applyStripeEvent } from '../credits/checkout.js';
 import { purchaseCredits, type CreditRules } from '../credits/credit-rules.js';
 import { CheckoutRejected, CreditsError } from '../credits/errors.js';
@@ -9,6 +9,7 @@ import { classifyDatabaseError, translateDatabaseErrors } from '../db/errors.js'
 import type { EntityManager } from '../db/orm.js';
 import { sql } from '../db/sql.js';
 import type { Logger } from '../logger.js';
+import { stripeChargeLookup } from '../stripe-api/charge-lookup.js';
 import { creditableLineItems, type ListedStripeEvent, type StripeApi } from '../stripe-api/client.js';
 import { StripeApiError } from '../stripe-api/errors.js';
 import { table } from './text-table.js';
@@ -36,7 +37,7 @@ export function reconcileWindowMs(intervalMs: number): number {
 }
 
 /** `would_apply` in a dry run; `failed` when the event could not be applied this time (retried next run). */
-export type ReconcileOutcome = CheckoutOutcome | 'would_apply' | 'failed';
+export type ReconcileOutcome = EventOutcome | 'would_apply' | 'failed';
 
 export interface ReconcileItem {
   eventId: string;
@@ -61,6 +62,8 @@ export interface ReconcileCounts {
   paymentFailed: number;
   ignored: number;
   rejected: number;
+  /** Refunds and disputes of purchases not credited yet: stored as pending, applied with the purchase. */
+  purchasePending: number;
   /** Could not be applied (Stripe API, an event that does not decode, the database): retried next run. */
   failed: number;
   wouldApply: number;
@@ -109,7 +112,8 @@ export interface ReconcileOptions {
 
 // Statuses whose decision can no longer change: completed and ignored are final, and a pending
 // event (a session still unpaid) is decided from the event alone, which never changes; its
-// async_payment_succeeded is another event. Failed (rejected) and processing are tried again.
+// async_payment_succeeded is another event. A pending refund or dispute waits for its purchase,
+// which applies it when it is credited. Failed (rejected) and processing are tried again.
 const DONE_STATUSES = new Set(['completed', 'ignored', 'pending']);
 
 const OUTCOME_COUNTS: Record<ReconcileOutcome, keyof ReconcileCounts> = {
@@ -119,12 +123,25 @@ const OUTCOME_COUNTS: Record<ReconcileOutcome, keyof ReconcileCounts> = {
   payment_failed: 'paymentFailed',
   ignored: 'ignored',
   rejected: 'rejected',
+  purchase_pending: 'purchasePending',
   failed: 'failed',
   would_apply: 'wouldApply',
 };
 
 function emptyCounts(): ReconcileCounts {
-  return { listed: 0, alreadyDone: 0, applied: 0, duplicate: 0, paymentPending: 0, paymentFailed: 0, ignored: 0, rejected: 0, failed: 0, wouldApply: 0 };
+  return {
+    listed: 0,
+    alreadyDone: 0,
+    applied: 0,
+    duplicate: 0,
+    paymentPending: 0,
+    paymentFailed: 0,
+    ignored: 0,
+    rejected: 0,
+    purchasePending: 0,
+    failed: 0,
+    wouldApply: 0,
+  };
 }
 
 /** The stored status of each of these event ids that is stored at all. */
@@ -171,6 +188,7 @@ function decode(listed: ListedStripeEvent, lineItems: readonly LineItem[] = []):
 async function preview(deps: ReconcileDeps, listed: ListedStripeEvent, rules: CreditRules, logger: Logger): Promise<string> {
   const event = decode(listed);
   const session = event.session;
+  if (isReversalEventType(event.type)) return 'refund or dispute: reverses its share of the purchase when applied (pending until the purchase is credited)';
   if (!sessionAboutToBeCredited(event)) {
     if (!session) return 'no checkout session: would be ignored';
     if (event.type === 'checkout.session.async_payment_failed') return 'payment failed: no credits';
@@ -214,8 +232,10 @@ async function handle(deps: ReconcileDeps, listed: ListedStripeEvent, storedStat
     if (options.dryRun) return { item: item('would_apply', await preview(deps, listed, options.rules, logger)) };
     const bare = decode(listed);
     const event = decode(listed, await lineItemsFor(bare, deps.stripe, logger));
-    const result = await applyStripeEvent(deps.store, event, options.rules, logger, { source: 'reconcile' });
-    if (result.outcome === 'applied') logger.info({ credits: result.creditsGranted }, 'reconcile: purchase recovered');
+    const result = await applyStripeEvent(deps.store, event, options.rules, logger, { source: 'reconcile' }, { charges: stripeChargeLookup(deps.stripe) });
+    if (result.outcome === 'applied' && isReversalEventType(event.type)) {
+      logger.info({ reversed: result.creditsReversed, restored: result.creditsRestored, shortfall: result.shortfall }, 'reconcile: refund or dispute recovered');
+    } else if (result.outcome === 'applied') logger.info({ credits: result.creditsGranted }, 'reconcile: purchase recovered');
     return { item: item(result.outcome, result.reason, result.creditsGranted) };
   } catch (error) {
     if (error instanceof EventFailed) {
@@ -349,7 +369,8 @@ export function formatReconcileReport(report: ReconcileReport): string {
       (report.dryRun
         ? `would apply ${counts.wouldApply}, failed ${counts.failed}`
         : `applied ${counts.applied}, pending ${counts.paymentPending}, failed ${counts.failed}` +
-          ` (duplicate ${counts.duplicate}, payment failed ${counts.paymentFailed}, ignored ${counts.ignored}, rejected ${counts.rejected})`),
+          ` (duplicate ${counts.duplicate}, payment failed ${counts.paymentFailed}, ignored ${counts.ignored}, rejected ${counts.rejected})` +
+          (counts.purchasePending > 0 ? `, ${counts.purchasePending} refund(s) or dispute(s) waiting for their purchase` : '')),
   );
   for (const failure of report.failures) lines.push(`  failed: ${failure.eventId} ${failure.eventType}: ${failure.reason}`);
   if (counts.rejected > 0) {

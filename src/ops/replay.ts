@@ -1,9 +1,9 @@
-import type { CheckoutOutcome } from '../contract/outcomes.js';
-import { decodeStripeEvent, sessionAboutToBeCredited, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
+import type { EventOutcome } from '../contract/outcomes.js';
+import { decodeStripeEvent, isReversalEventType, sessionAboutToBeCredited, StripeEventInvalid, type LineItem, type StripeEvent } from '../contract/stripe-event.js';
 import { applyStripeEvent } from '../credits/checkout.js';
 import { purchaseCredits, type CreditRules } from '../credits/credit-rules.js';
 import { CheckoutRejected, CreditsError } from '../credits/errors.js';
-import type { CreditsStore } from '../credits/ports.js';
+import type { ChargeLookup, CreditsStore } from '../credits/ports.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import type { Logger } from '../logger.js';
@@ -30,7 +30,7 @@ export interface StoredEvent {
  * `would_replay` in a dry run; `refused` when replaying could credit differently from the
  * webhook (its inputs are not all stored); `error` when the event could not be processed at all.
  */
-export type ReplayOutcome = CheckoutOutcome | 'would_replay' | 'refused' | 'error';
+export type ReplayOutcome = EventOutcome | 'would_replay' | 'refused' | 'error';
 
 export interface ReplayItem {
   eventId: string;
@@ -39,6 +39,8 @@ export interface ReplayItem {
   outcome: ReplayOutcome;
   reason: string;
   creditsGranted: number;
+  /** Credits a refund or dispute took back (or a won dispute gave back, negative). */
+  creditsReversed?: number;
 }
 
 export interface ReplayReport {
@@ -56,6 +58,8 @@ export interface ReplayOptions {
   onProgress?: (done: number, total: number, item: ReplayItem) => void;
   /** Fetches a session's line items as the edge does, for events stored without them (STRIPE_SECRET_KEY set). */
   fetchLineItems?: (sessionId: string) => Promise<LineItem[]>;
+  /** Looks up a disputed charge's PaymentIntent, as CreditsService does (STRIPE_SECRET_KEY set). */
+  charges?: ChargeLookup;
 }
 
 interface StoredRow {
@@ -107,6 +111,7 @@ export function stripeEventFromStored(stored: StoredEvent): StripeEvent {
 /** What a dry run can tell without writing: whether the payload is valid and what its stored inputs buy. */
 function preview(stored: StoredEvent, rules: CreditRules): string {
   const event = stripeEventFromStored(stored);
+  if (isReversalEventType(event.type)) return 'refund or dispute: reverses its share of the purchase when applied (pending until the purchase is credited)';
   if (!event.session) return 'no checkout session: would be ignored';
   try {
     const source = stored.lineItems ? 'stored line items and metadata' : 'metadata';
@@ -146,11 +151,11 @@ async function replayOne(store: CreditsStore, stored: StoredEvent, options: Repl
     if (error instanceof InputsMissing) return itemFor(stored, 'refused', error.message);
     throw error;
   }
-  const result = await applyStripeEvent(store, event, options.rules, options.logger.child({ stripeEventId: stored.eventId }), {
-    source: 'webhook',
-    appliedBy: 'replay',
-  });
-  return itemFor(stored, result.outcome, result.reason, result.creditsGranted);
+  const logger = options.logger.child({ stripeEventId: stored.eventId });
+  const result = await applyStripeEvent(store, event, options.rules, logger, { source: 'webhook', appliedBy: 'replay' }, { charges: options.charges });
+  const item = itemFor(stored, result.outcome, result.reason, result.creditsGranted);
+  const reversed = result.creditsReversed - result.creditsRestored;
+  return reversed === 0 ? item : { ...item, creditsReversed: reversed };
 }
 
 /**
@@ -194,12 +199,17 @@ export function replayNeedsAttention(report: ReplayReport): boolean {
   return report.stoppedEarly !== undefined || report.items.some((item) => ['rejected', 'refused', 'error'].includes(item.outcome));
 }
 
+/** Credits added (a purchase), or taken back (negative: a refund or dispute), or given back (a won dispute). */
+function creditsMoved(item: ReplayItem): string {
+  return item.creditsReversed ? String(-item.creditsReversed) : String(item.creditsGranted);
+}
+
 export function formatReplayReport(report: ReplayReport): string {
   if (report.items.length === 0) return 'Nothing to replay.';
   const lines = [
     table([
       ['event', 'type', 'was', report.dryRun ? 'plan' : 'outcome', 'credits', 'reason'],
-      ...report.items.map((item) => [item.eventId, item.eventType, item.previousStatus, item.outcome, String(item.creditsGranted), item.reason]),
+      ...report.items.map((item) => [item.eventId, item.eventType, item.previousStatus, item.outcome, creditsMoved(item), item.reason]),
     ]),
     '',
     `${report.dryRun ? 'Dry run, nothing written' : 'Replayed'}: ${report.items.length} event(s): ${Object.entries(report.summary)
@@ -211,6 +221,12 @@ export function formatReplayReport(report: ReplayReport): string {
     lines.push(
       'Note: credits_unknown means no line item has a price in STRIPE_PRICE_CREDITS and the session has no credits in its',
       '      metadata; correct STRIPE_PRICE_CREDITS (or grant by hand) and replay again.',
+    );
+  }
+  if (report.items.some((item) => item.reason.startsWith('charge_lookup_'))) {
+    lines.push(
+      'Note: charge_lookup_* means a dispute named only its charge and the charge could not be looked up; with',
+      '      STRIPE_SECRET_KEY set (and the Stripe API answering), replay looks it up as CreditsService does.',
     );
   }
   if (report.items.some((item) => item.outcome === 'refused')) {

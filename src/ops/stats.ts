@@ -51,6 +51,21 @@ export interface Stats {
   /** Spends and captures inside the window, as a positive number. */
   creditsSpent: string;
   reservations: ReservationWindow;
+  /** Refunds and disputes inside the window (ledger rows), and the reversal events waiting for their purchase now. */
+  reversals: ReversalWindow;
+}
+
+export interface ReversalWindow {
+  /** Credits taken back by refunds and by disputes. */
+  reversed: { refund: string; dispute: string };
+  /** Credits given back by won disputes. */
+  restored: string;
+  /** Credits refunds and disputes were due to take but could not (spent, or held by reservations): the users are in the logs. */
+  shortfall: string;
+  /** Rows with a shortfall. */
+  shortfallRows: number;
+  /** Refund and dispute events stored as pending: their purchase is not credited (yet). */
+  waitingForPurchase: number;
 }
 
 export interface StatsOptions {
@@ -107,6 +122,17 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
      FROM r`,
     [since, until],
   );
+  const [reversals] = await sql<Record<'refund' | 'dispute' | 'restored' | 'shortfall' | 'shortfall_rows' | 'waiting', string>[]>(em,
+    `SELECT coalesce(-sum(amount) FILTER (WHERE kind = 'refund'), 0) AS refund,
+            coalesce(-sum(amount) FILTER (WHERE kind = 'dispute'), 0) AS dispute,
+            coalesce(sum(amount) FILTER (WHERE kind = 'dispute_won'), 0) AS restored,
+            coalesce(sum(shortfall) FILTER (WHERE kind IN ('refund', 'dispute')), 0) AS shortfall,
+            count(*) FILTER (WHERE kind IN ('refund', 'dispute') AND shortfall > 0) AS shortfall_rows,
+            (SELECT count(*) FROM stripe_events WHERE status = 'pending'
+               AND event_type IN ('charge.refunded', 'charge.dispute.created', 'charge.dispute.closed')) AS waiting
+     FROM credit_transactions WHERE kind IN ('refund', 'dispute', 'dispute_won') AND created_at >= ? AND created_at <= ?`,
+    [since, until],
+  );
   const reservationFigure = (name: 'reserved' | 'captured' | 'released' | 'expired' | 'held') => ({
     count: Number(reservations?.[`${name}_count`] ?? 0),
     credits: String(reservations?.[`${name}_credits`] ?? 0),
@@ -140,6 +166,13 @@ export async function collectStats(em: EntityManager, { since, failureLimit = 10
       released: reservationFigure('released'),
       expired: reservationFigure('expired'),
       heldNow: reservationFigure('held'),
+    },
+    reversals: {
+      reversed: { refund: String(reversals?.refund ?? 0), dispute: String(reversals?.dispute ?? 0) },
+      restored: String(reversals?.restored ?? 0),
+      shortfall: String(reversals?.shortfall ?? 0),
+      shortfallRows: Number(reversals?.shortfall_rows ?? 0),
+      waitingForPurchase: Number(reversals?.waiting ?? 0),
     },
   };
 }
@@ -187,6 +220,20 @@ export function formatStats(stats: Stats): string {
         ...(['captured', 'released', 'expired'] as const).map((name) => `${stats.reservations[name].count} (${stats.reservations[name].credits})`),
       ],
     ]),
+    '',
+    `Refunds and disputes since ${stats.window.since} (waiting for their purchase now: ${stats.reversals.waitingForPurchase})`,
+    table([
+      ['  taken back by refunds', 'by disputes', 'given back (won)', 'shortfall'],
+      [
+        `  ${stats.reversals.reversed.refund}`,
+        stats.reversals.reversed.dispute,
+        stats.reversals.restored,
+        `${stats.reversals.shortfall} in ${stats.reversals.shortfallRows} row(s)`,
+      ],
+    ]),
+    ...(stats.reversals.shortfallRows > 0
+      ? ['  shortfall: credits already spent or held when the refund or dispute came; the warning log names each user']
+      : []),
   ];
   return sections.join('\n');
 }

@@ -4,6 +4,9 @@ import { migrationStatus } from '../db/migrations.js';
 import type { EntityManager, MikroORM } from '../db/orm.js';
 import { EXPECTED_CONSTRAINTS, EXPECTED_INDEXES, EXPECTED_TABLES, type ExpectedConstraint } from './expected-schema.js';
 import { sql } from '../db/sql.js';
+import { REVERSAL_EVENT_TYPES } from '../contract/stripe-event.js';
+
+const REVERSAL_TYPES = REVERSAL_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
 
 export type CheckStatus = 'ok' | 'problem' | 'skipped';
 
@@ -146,6 +149,8 @@ function invariantTitles(stuckAfterSeconds: number) {
     balance_non_negative: 'no balance below zero',
     session_credited_once: 'no Checkout Session credited twice',
     applied_event_has_ledger: 'every applied event has its ledger row',
+    reversal_within_purchase: 'no purchase has more reversed than it credited (refunds + disputes − disputes won)',
+    reversal_has_event: 'every refund, dispute and dispute won row has its applied Stripe event',
     purchase_has_applied_event: 'every purchase row has the applied Stripe event of its session',
     correction_has_operator: 'every manual grant and revoke names its operator',
     nothing_stuck_processing: `nothing stuck in processing (older than ${stuckAfterSeconds}s)`,
@@ -181,8 +186,31 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
     em,
     `SELECT e.event_id, e.event_type, count(*) OVER () AS total FROM stripe_events e
      WHERE e.status = 'completed' AND e.outcome = 'applied'
-       AND NOT EXISTS (SELECT 1 FROM credit_transactions t WHERE t.kind = 'purchase' AND t.stripe_event_id = e.event_id)
+       AND NOT EXISTS (SELECT 1 FROM credit_transactions t WHERE t.stripe_event_id = e.event_id
+         AND CASE WHEN e.event_type IN (${REVERSAL_TYPES}) THEN t.kind IN ('refund', 'dispute', 'dispute_won') ELSE t.kind = 'purchase' END)
      ORDER BY e.received_at`,
+    limit,
+  );
+  // What a purchase's reversal rows stand for: taken or owed by refunds and disputes, less what wins cancelled (given back or not taken).
+  const overReversed = await examples<{ purchase_id: string; kind: string | null; credits: string | null; net: string; user_id: string | null; total: string }>(
+    em,
+    `SELECT r.purchase_id, p.kind, p.amount AS credits, r.net, p.user_id, count(*) OVER () AS total
+     FROM (SELECT purchase_id, sum(CASE WHEN kind = 'dispute_won' THEN -(amount + shortfall) ELSE shortfall - amount END) AS net
+           FROM credit_transactions WHERE kind IN ('refund', 'dispute', 'dispute_won') GROUP BY purchase_id) r
+     LEFT JOIN credit_transactions p ON p.id = r.purchase_id
+     WHERE p.kind IS DISTINCT FROM 'purchase' OR r.net > p.amount OR r.net < 0
+     ORDER BY r.purchase_id`,
+    limit,
+  );
+  const unbackedReversal = await examples<{ id: string; kind: string; user_id: string; stripe_event_id: string | null; total: string }>(
+    em,
+    `SELECT t.id, t.kind, t.user_id, t.stripe_event_id, count(*) OVER () AS total FROM credit_transactions t
+     WHERE t.kind IN ('refund', 'dispute', 'dispute_won') AND NOT EXISTS (
+       SELECT 1 FROM stripe_events e WHERE e.event_id = t.stripe_event_id AND e.status = 'completed' AND e.outcome = 'applied'
+         AND e.event_type = ANY (CASE t.kind WHEN 'refund' THEN ARRAY['charge.refunded']
+                                             WHEN 'dispute' THEN ARRAY['charge.dispute.created', 'charge.dispute.closed']
+                                             ELSE ARRAY['charge.dispute.closed'] END))
+     ORDER BY t.id`,
     limit,
   );
   const unbacked = await examples<{ id: string; user_id: string; checkout_session_id: string; stripe_event_id: string | null; total: string }>(
@@ -258,8 +286,24 @@ async function invariantChecks(em: EntityManager, stuckAfterSeconds: number, lim
     ),
     invariant(
       'applied_event_has_ledger',
-      unledgered.rows.map((row) => `event ${row.event_id} (${row.event_type}) is completed/applied but has no purchase ledger row`),
+      unledgered.rows.map((row) => `event ${row.event_id} (${row.event_type}) is completed/applied but has no ledger row`),
       unledgered.total,
+    ),
+    invariant(
+      'reversal_within_purchase',
+      overReversed.rows.map((row) =>
+        row.kind !== 'purchase'
+          ? `reversal rows name ledger row ${row.purchase_id}, which is not a purchase`
+          : `purchase row ${row.purchase_id} (user ${row.user_id}) credited ${row.credits}, its refunds and disputes reverse ${row.net}`,
+      ),
+      overReversed.total,
+    ),
+    invariant(
+      'reversal_has_event',
+      unbackedReversal.rows.map(
+        (row) => `ledger row ${row.id} (${row.kind}, user ${row.user_id}): event ${row.stripe_event_id ?? '(none)'} is not its applied Stripe event`,
+      ),
+      unbackedReversal.total,
     ),
     invariant(
       'purchase_has_applied_event',

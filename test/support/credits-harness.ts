@@ -1,5 +1,6 @@
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import pg from 'pg';
+import type { StripeEventResult } from '../../src/credits/checkout';
 import type { CreditsStore } from '../../src/credits/ports';
 import { createCreditsStore } from '../../src/db/credits-store';
 import { migrateUp } from '../../src/db/migrations';
@@ -9,7 +10,10 @@ import { createCreditsClient, type CreditsClientTls, type CreditsServiceClient }
 import { startCreditsServer, type CreditsServer } from '../../src/grpc/server';
 import type { ServerTlsOptions } from '../../src/grpc/tls';
 import { ERROR_CODE_METADATA_KEY } from '../../src/grpc/status';
+import { stripeChargeLookup } from '../../src/stripe-api/charge-lookup';
+import { createStripeApi } from '../../src/stripe-api/client';
 import { createTestDatabase, type TestDatabase } from './database';
+import { FAKE_STRIPE_KEY } from './fake-stripe';
 import { captureLogs } from './log-capture';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -28,6 +32,10 @@ export interface HarnessOptions {
   livemode?: boolean;
   /** STRIPE_WEBHOOK_SECRET of the service: forwarded Stripe signatures are then checked. */
   webhookSecrets?: string[];
+  /** A fake Stripe (test/support/fake-stripe.ts) to look disputed charges up in, as with STRIPE_SECRET_KEY set. */
+  stripeApiBase?: string;
+  /** Told every ApplyCheckout and ApplyStripeEvent result, as the metrics are. */
+  onEventResult?: (result: StripeEventResult, eventType: string) => void;
 }
 
 export interface CreditsHarness {
@@ -63,6 +71,10 @@ export async function startCreditsHarness(options: HarnessOptions = {}): Promise
       maxBalance: options.maxBalance ?? Number.MAX_SAFE_INTEGER,
       livemode: options.livemode ?? false,
     },
+    charges: options.stripeApiBase
+      ? stripeChargeLookup(createStripeApi({ secretKey: FAKE_STRIPE_KEY, apiBase: options.stripeApiBase, timeoutMs: 2_000, maxRetries: 0 }))
+      : undefined,
+    onEventResult: options.onEventResult,
     apiToken: token,
     tokens: options.tokens,
     tls: options.tls,

@@ -1,7 +1,7 @@
 import { CreditsError } from '../../src/credits/errors';
 import { normalizeEmail, type Identifier } from '../../src/credits/identifiers';
-import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, LedgerRecord, UnitOfWork, UserRecord } from '../../src/credits/ports';
-import type { LineItem } from '../../src/contract/stripe-event';
+import type { CreditsStore, EventDecision, EventStatus, LedgerEntry, LedgerRecord, ReversalKind, UnitOfWork, UserRecord } from '../../src/credits/ports';
+import { isReversalEventType, type LineItem, type StripeEvent } from '../../src/contract/stripe-event';
 
 interface StoredEvent {
   eventId: string;
@@ -12,7 +12,12 @@ interface StoredEvent {
   lineItems: LineItem[] | null;
   outcome?: string;
   reason?: string;
+  event: StripeEvent;
+  paymentIntent: string | null;
 }
+
+const paymentIntentOf = (event: StripeEvent): string | null =>
+  event.session?.paymentIntent || event.charge?.paymentIntent || event.dispute?.paymentIntent || null;
 
 interface State {
   users: UserRecord[];
@@ -93,7 +98,16 @@ export class MemoryStore implements CreditsStore {
       reservationId: entry.reservationId ?? null,
       description: entry.description ?? null,
       metadata: entry.metadata ?? {},
+      stripeChargeId: entry.stripeChargeId ?? null,
+      stripeDisputeId: entry.stripeDisputeId ?? null,
+      shortfall: String(entry.shortfall ?? 0),
     };
+  }
+
+  private reversalEvents(paymentIntent: string, status: EventStatus): StripeEvent[] {
+    return [...this.state.events.values()]
+      .filter((stored) => stored.paymentIntent === paymentIntent && stored.status === status && isReversalEventType(stored.type))
+      .map((stored) => stored.event);
   }
 
   private unitOfWork(): UnitOfWork {
@@ -121,13 +135,17 @@ export class MemoryStore implements CreditsStore {
           if (stored) {
             stored.attempts++;
             stored.lineItems ??= lineItems;
-            return { status: stored.status, userId: stored.userId, lineItems: stored.lineItems };
+            stored.paymentIntent ??= paymentIntentOf(event);
+            return { status: stored.status, userId: stored.userId, lineItems: stored.lineItems, paymentIntent: stored.paymentIntent };
           }
-          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'processing', userId: null, attempts: 1, lineItems });
-          return { status: 'processing', userId: null, lineItems };
+          const paymentIntent = paymentIntentOf(event);
+          this.state.events.set(event.id, { eventId: event.id, type: event.type, status: 'processing', userId: null, attempts: 1, lineItems, event, paymentIntent });
+          return { status: 'processing', userId: null, lineItems, paymentIntent };
         },
         finish: async (eventId, decision: EventDecision) => {
-          Object.assign(this.state.events.get(eventId)!, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.userId });
+          const stored = this.state.events.get(eventId)!;
+          Object.assign(stored, { status: decision.status, outcome: decision.outcome, reason: decision.reason, userId: decision.userId });
+          stored.paymentIntent ??= decision.paymentIntent || null;
         },
         recordRejection: async (event, message) => {
           const stored = this.state.events.get(event.id);
@@ -141,12 +159,21 @@ export class MemoryStore implements CreditsStore {
             lineItems: stored?.lineItems ?? (event.lineItems.length > 0 ? event.lineItems : null),
             outcome: 'rejected',
             reason: message,
+            event,
+            paymentIntent: stored?.paymentIntent ?? paymentIntentOf(event),
           });
         },
+        appliedReversals: async (paymentIntent) => this.reversalEvents(paymentIntent, 'completed'),
+        takePendingReversals: async (paymentIntent) =>
+          this.reversalEvents(paymentIntent, 'pending').sort((a, b) => (a.created ?? Infinity) - (b.created ?? Infinity)),
       },
       ledger: {
         post: async (entry) => {
           if (entry.checkoutSessionId && this.state.ledger.some((row) => row.checkoutSessionId === entry.checkoutSessionId)) return undefined;
+          const sameReversal = (row: LedgerEntry) =>
+            row.kind === entry.kind &&
+            (entry.kind === 'refund' ? row.stripeChargeId === entry.stripeChargeId && row.refundedAmount === entry.refundedAmount : row.stripeDisputeId === entry.stripeDisputeId);
+          if ((entry.kind === 'refund' || entry.kind === 'dispute' || entry.kind === 'dispute_won') && this.state.ledger.some(sameReversal)) return undefined;
           const user = this.user(entry.userId);
           const balance = BigInt(user.creditsBalance) + BigInt(entry.amount);
           if (balance < 0n) throw new CreditsError('INSUFFICIENT_CREDITS', 'the balance would fall below zero');
@@ -158,6 +185,17 @@ export class MemoryStore implements CreditsStore {
         findByIdempotencyKey: async () => undefined,
         findCapture: async () => undefined,
         page: async () => [],
+        findPurchase: async (paymentIntent) => {
+          const row = this.state.ledger.find((candidate) => candidate.kind === 'purchase' && candidate.paymentIntent === paymentIntent);
+          if (!row) return undefined;
+          const session = row.stripeEventId ? this.state.events.get(row.stripeEventId)?.event.session : undefined;
+          return { id: row.id, userId: row.userId, credits: row.amount, paymentIntent, amountPaid: session?.amountTotal ?? null };
+        },
+        reversalsOf: async (purchaseId) =>
+          this.state.ledger
+            .filter((row) => row.purchaseId === purchaseId)
+            .map((row) => ({ kind: row.kind as ReversalKind, amount: row.amount, shortfall: row.shortfall ?? 0 })),
+        lockPaymentIntent: async () => {},
       },
       // Reservations are tested on PostgreSQL (credits-spending.test.ts); the checkout decision never touches them.
       reservations: {

@@ -9,6 +9,8 @@ const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/s
 const SESSION = fixture('checkout.session') as Record<string, unknown>;
 const EVENT = fixture('event') as Record<string, unknown>;
 const ITEM = fixture('item') as Record<string, unknown>;
+const CHARGE = fixture('charge') as Record<string, unknown>;
+const DISPUTE = fixture('dispute') as Record<string, unknown>;
 
 export const stripeId = (prefix: string) => `${prefix}_test_${randomBytes(12).toString('hex')}`;
 
@@ -50,7 +52,50 @@ export type StripeEventType =
   | 'checkout.session.completed'
   | 'checkout.session.async_payment_succeeded'
   | 'checkout.session.async_payment_failed'
+  | 'charge.refunded'
+  | 'charge.dispute.created'
+  | 'charge.dispute.closed'
   | (string & {});
+
+export interface ChargeOverrides {
+  id?: string;
+  payment_intent?: string | Record<string, unknown> | null;
+  amount?: number;
+  /** Cumulative: everything refunded of the charge so far. */
+  amount_refunded?: number;
+  refunded?: boolean;
+}
+
+/** A full charge object as Stripe sends it (captured and paid), refunded in part or in full when told. */
+export function charge(overrides: ChargeOverrides = {}): Record<string, unknown> {
+  const amount = overrides.amount ?? 2000;
+  const amountRefunded = overrides.amount_refunded ?? 0;
+  return {
+    ...structuredClone(CHARGE),
+    id: stripeId('ch'),
+    amount,
+    amount_captured: amount,
+    captured: true,
+    payment_intent: null,
+    ...overrides,
+    amount_refunded: amountRefunded,
+    refunded: overrides.refunded ?? amountRefunded >= amount,
+  };
+}
+
+export interface DisputeOverrides {
+  id?: string;
+  /** The charge id, or the expanded charge. */
+  charge?: string | Record<string, unknown>;
+  payment_intent?: string | null;
+  amount?: number;
+  status?: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost';
+}
+
+/** A full dispute object as Stripe sends it, open (needs_response) unless told otherwise. */
+export function dispute(overrides: DisputeOverrides = {}): Record<string, unknown> {
+  return { ...structuredClone(DISPUTE), id: stripeId('dp'), charge: stripeId('ch'), amount: 2000, status: 'needs_response', ...overrides };
+}
 
 /** A full Stripe event wrapping `object`. */
 export function stripeEvent(type: StripeEventType, object: Record<string, unknown>, id = stripeId('evt')): Record<string, unknown> {

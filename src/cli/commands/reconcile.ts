@@ -20,14 +20,15 @@ const HELP = `Usage: npm run cli -- reconcile [--since <when>] [--undelivered-on
 Finds the Stripe events this service never stored (the webhook endpoint was down longer than
 Stripe retries, the webhook secret was wrong, an event was answered 400 by a bug) and applies
 them. It lists the event types the service handles (checkout.session.completed,
-checkout.session.async_payment_succeeded, checkout.session.async_payment_failed) from Stripe's
-Events API, every page, skips those stored as completed, ignored or pending, and applies the
-rest through the same path as a webhook: line items fetched from the Stripe API, the same
-outcomes and the same dedupe. A purchase delivered both by webhook and by reconcile is credited
+checkout.session.async_payment_succeeded, checkout.session.async_payment_failed, charge.refunded,
+charge.dispute.created, charge.dispute.closed) from Stripe's Events API, every page, skips those
+stored as completed, ignored or pending, and applies the rest through the same path as a webhook:
+line items (and a disputed charge's PaymentIntent) fetched from the Stripe API, the same outcomes
+and the same dedupe. A purchase delivered both by webhook and by reconcile is credited
 once, so running it again, or while the webhook is delivering, is safe. Each event is its own
 transaction. Events it stores are recorded with source 'reconcile'.
 
-Needs STRIPE_SECRET_KEY (a restricted key needs read access to Events and Checkout Sessions);
+Needs STRIPE_SECRET_KEY (a restricted key needs read access to Events, Checkout Sessions and Charges);
 STRIPE_API_BASE, STRIPE_API_TIMEOUT_MS and STRIPE_API_MAX_RETRIES apply as for the edge.
 
 Options:
@@ -80,7 +81,7 @@ export const reconcileCommand: CliCommand = {
     const stripe = stripeApiFromConfig(loadConfig().stripe);
     if (!stripe) {
       throw new ConfigError(
-        'STRIPE_SECRET_KEY: required for reconcile (it lists events from the Stripe API): a secret key (sk_…) or a restricted key (rk_…) with read access to Events and Checkout Sessions',
+        'STRIPE_SECRET_KEY: required for reconcile (it lists events from the Stripe API): a secret key (sk_…) or a restricted key (rk_…) with read access to Events, Checkout Sessions and Charges',
       );
     }
     const progress = progressBar(io.stderr);

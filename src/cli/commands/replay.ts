@@ -1,3 +1,4 @@
+import { stripeChargeLookup } from '../../stripe-api/charge-lookup.js';
 import { creditableLineItems, stripeApiFromConfig } from '../../stripe-api/client.js';
 import { formatReplayReport, replayEvents, replayNeedsAttention, type ReplaySelection } from '../../ops/replay.js';
 import { parseOptions, parseSince, UsageError } from '../args.js';
@@ -11,6 +12,9 @@ const HELP = `Usage: npm run cli -- replay (--event <id> | --failed [--since <wh
 Re-processes stored Stripe events from their stored raw payload (stripe_events.payload), through
 the same path as a webhook delivered over gRPC (ApplyCheckout). Idempotent: an event or Checkout
 Session already credited answers 'duplicate' and changes nothing, so replaying twice is safe.
+Refunds and disputes (charge.refunded, charge.dispute.*) are re-applied the same way: a reversal
+already applied moves nothing again; a dispute that names only its charge has the charge looked up
+in the Stripe API when STRIPE_SECRET_KEY is set (rejected charge_lookup_unavailable otherwise).
 
 The credits come from the same inputs the webhook used: the line items stored with the event
 when it was first delivered, else the session's metadata (credits / credit_amount /
@@ -29,7 +33,7 @@ Options:
   -h, --help        show this help
 
 A progress bar is drawn on stderr when it is a terminal. The summary counts outcomes: applied,
-duplicate, payment_pending, payment_failed, ignored, rejected, error.
+duplicate, payment_pending, payment_failed, ignored, rejected, purchase_pending, error.
 Exit codes: 0 every event settled; 1 some event is still rejected or could not be processed, or
 the event id is not stored; 2 usage error.
 
@@ -73,6 +77,7 @@ export const replayCommand: CliCommand = {
         rules: config.credits,
         logger,
         fetchLineItems: stripeApi && (async (sessionId) => creditableLineItems(await stripeApi.listLineItems(sessionId))),
+        charges: stripeApi && stripeChargeLookup(stripeApi),
         dryRun: options['dry-run'] ?? false,
         onProgress: (done, total, item) => progress.update(done, total, `${item.eventId} ${item.outcome}`),
       });

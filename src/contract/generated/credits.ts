@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { ApplyCheckoutRequest as _credits_v1_ApplyCheckoutRequest, ApplyCheckoutRequest__Output as _credits_v1_ApplyCheckoutRequest__Output } from './credits/v1/ApplyCheckoutRequest';
 import type { ApplyCheckoutResponse as _credits_v1_ApplyCheckoutResponse, ApplyCheckoutResponse__Output as _credits_v1_ApplyCheckoutResponse__Output } from './credits/v1/ApplyCheckoutResponse';
+import type { ApplyStripeEventRequest as _credits_v1_ApplyStripeEventRequest, ApplyStripeEventRequest__Output as _credits_v1_ApplyStripeEventRequest__Output } from './credits/v1/ApplyStripeEventRequest';
+import type { ApplyStripeEventResponse as _credits_v1_ApplyStripeEventResponse, ApplyStripeEventResponse__Output as _credits_v1_ApplyStripeEventResponse__Output } from './credits/v1/ApplyStripeEventResponse';
 import type { CaptureReservationRequest as _credits_v1_CaptureReservationRequest, CaptureReservationRequest__Output as _credits_v1_CaptureReservationRequest__Output } from './credits/v1/CaptureReservationRequest';
 import type { CaptureReservationResponse as _credits_v1_CaptureReservationResponse, CaptureReservationResponse__Output as _credits_v1_CaptureReservationResponse__Output } from './credits/v1/CaptureReservationResponse';
 import type { CheckoutSession as _credits_v1_CheckoutSession, CheckoutSession__Output as _credits_v1_CheckoutSession__Output } from './credits/v1/CheckoutSession';
@@ -36,6 +38,9 @@ export interface ProtoGrpcType {
       ApplyCheckoutOutcome: EnumTypeDefinition
       ApplyCheckoutRequest: MessageTypeDefinition<_credits_v1_ApplyCheckoutRequest, _credits_v1_ApplyCheckoutRequest__Output>
       ApplyCheckoutResponse: MessageTypeDefinition<_credits_v1_ApplyCheckoutResponse, _credits_v1_ApplyCheckoutResponse__Output>
+      ApplyStripeEventOutcome: EnumTypeDefinition
+      ApplyStripeEventRequest: MessageTypeDefinition<_credits_v1_ApplyStripeEventRequest, _credits_v1_ApplyStripeEventRequest__Output>
+      ApplyStripeEventResponse: MessageTypeDefinition<_credits_v1_ApplyStripeEventResponse, _credits_v1_ApplyStripeEventResponse__Output>
       CaptureReservationRequest: MessageTypeDefinition<_credits_v1_CaptureReservationRequest, _credits_v1_CaptureReservationRequest__Output>
       CaptureReservationResponse: MessageTypeDefinition<_credits_v1_CaptureReservationResponse, _credits_v1_CaptureReservationResponse__Output>
       CheckoutSession: MessageTypeDefinition<_credits_v1_CheckoutSession, _credits_v1_CheckoutSession__Output>

@@ -23,6 +23,17 @@ export const CreditTransaction = defineEntity({
     reservationId: p.uuid().nullable().unique(),
     description: p.text().nullable(),
     metadata: p.json<Record<string, string>>().defaultRaw(`'{}'`),
+    /** A purchase's PaymentIntent: how its refunds and disputes find it. */
+    paymentIntent: p.text().nullable(),
+    /** A refund's, dispute's or win's purchase row. */
+    purchaseId: p.bigint('string').nullable(),
+    stripeChargeId: p.text().nullable(),
+    /** Unique per kind: a dispute is reversed once and won back once. */
+    stripeDisputeId: p.text().nullable(),
+    /** A refund's cumulative amount_refunded; unique with the charge. */
+    refundedAmount: p.bigint('string').nullable(),
+    /** Credits a reversal could not take (a win: did not give back, never taken). */
+    shortfall: p.bigint('string').default('0'),
     createdAt: p.datetime().defaultRaw('now()'),
   }),
 });

@@ -21,6 +21,8 @@ export const StripeEvent = defineEntity({
     processedAt: p.datetime().nullable(),
     /** How the event reached us, set by the claim that inserted it (migration 20261202000200). */
     source: p.enum([...EVENT_SOURCES]).default('webhook'),
+    /** The PaymentIntent the event concerns (migration 20261202000400): finds the reversals waiting for a purchase. */
+    paymentIntent: p.text().nullable(),
   }),
 });
 

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyCheckoutRequest as _credits_v1_ApplyCheckoutRequest, ApplyCheckoutRequest__Output as _credits_v1_ApplyCheckoutRequest__Output } from '../../credits/v1/ApplyCheckoutRequest';
 import type { ApplyCheckoutResponse as _credits_v1_ApplyCheckoutResponse, ApplyCheckoutResponse__Output as _credits_v1_ApplyCheckoutResponse__Output } from '../../credits/v1/ApplyCheckoutResponse';
+import type { ApplyStripeEventRequest as _credits_v1_ApplyStripeEventRequest, ApplyStripeEventRequest__Output as _credits_v1_ApplyStripeEventRequest__Output } from '../../credits/v1/ApplyStripeEventRequest';
+import type { ApplyStripeEventResponse as _credits_v1_ApplyStripeEventResponse, ApplyStripeEventResponse__Output as _credits_v1_ApplyStripeEventResponse__Output } from '../../credits/v1/ApplyStripeEventResponse';
 import type { CaptureReservationRequest as _credits_v1_CaptureReservationRequest, CaptureReservationRequest__Output as _credits_v1_CaptureReservationRequest__Output } from '../../credits/v1/CaptureReservationRequest';
 import type { CaptureReservationResponse as _credits_v1_CaptureReservationResponse, CaptureReservationResponse__Output as _credits_v1_CaptureReservationResponse__Output } from '../../credits/v1/CaptureReservationResponse';
 import type { GetBalanceRequest as _credits_v1_GetBalanceRequest, GetBalanceRequest__Output as _credits_v1_GetBalanceRequest__Output } from '../../credits/v1/GetBalanceRequest';
@@ -28,6 +30,15 @@ export interface CreditsServiceClient extends grpc.Client {
   applyCheckout(argument: _credits_v1_ApplyCheckoutRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_credits_v1_ApplyCheckoutResponse__Output>): grpc.ClientUnaryCall;
   applyCheckout(argument: _credits_v1_ApplyCheckoutRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_ApplyCheckoutResponse__Output>): grpc.ClientUnaryCall;
   applyCheckout(argument: _credits_v1_ApplyCheckoutRequest, callback: grpc.requestCallback<_credits_v1_ApplyCheckoutResponse__Output>): grpc.ClientUnaryCall;
+  
+  ApplyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  ApplyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  ApplyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  ApplyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  applyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  applyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  applyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
+  applyStripeEvent(argument: _credits_v1_ApplyStripeEventRequest, callback: grpc.requestCallback<_credits_v1_ApplyStripeEventResponse__Output>): grpc.ClientUnaryCall;
   
   CaptureReservation(argument: _credits_v1_CaptureReservationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_credits_v1_CaptureReservationResponse__Output>): grpc.ClientUnaryCall;
   CaptureReservation(argument: _credits_v1_CaptureReservationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_credits_v1_CaptureReservationResponse__Output>): grpc.ClientUnaryCall;
@@ -97,6 +108,8 @@ export interface CreditsServiceClient extends grpc.Client {
 export interface CreditsServiceHandlers extends grpc.UntypedServiceImplementation {
   ApplyCheckout: grpc.handleUnaryCall<_credits_v1_ApplyCheckoutRequest__Output, _credits_v1_ApplyCheckoutResponse>;
   
+  ApplyStripeEvent: grpc.handleUnaryCall<_credits_v1_ApplyStripeEventRequest__Output, _credits_v1_ApplyStripeEventResponse>;
+  
   CaptureReservation: grpc.handleUnaryCall<_credits_v1_CaptureReservationRequest__Output, _credits_v1_CaptureReservationResponse>;
   
   GetBalance: grpc.handleUnaryCall<_credits_v1_GetBalanceRequest__Output, _credits_v1_GetBalanceResponse>;
@@ -115,6 +128,7 @@ export interface CreditsServiceHandlers extends grpc.UntypedServiceImplementatio
 
 export interface CreditsServiceDefinition extends grpc.ServiceDefinition {
   ApplyCheckout: MethodDefinition<_credits_v1_ApplyCheckoutRequest, _credits_v1_ApplyCheckoutResponse, _credits_v1_ApplyCheckoutRequest__Output, _credits_v1_ApplyCheckoutResponse__Output>
+  ApplyStripeEvent: MethodDefinition<_credits_v1_ApplyStripeEventRequest, _credits_v1_ApplyStripeEventResponse, _credits_v1_ApplyStripeEventRequest__Output, _credits_v1_ApplyStripeEventResponse__Output>
   CaptureReservation: MethodDefinition<_credits_v1_CaptureReservationRequest, _credits_v1_CaptureReservationResponse, _credits_v1_CaptureReservationRequest__Output, _credits_v1_CaptureReservationResponse__Output>
   GetBalance: MethodDefinition<_credits_v1_GetBalanceRequest, _credits_v1_GetBalanceResponse, _credits_v1_GetBalanceRequest__Output, _credits_v1_GetBalanceResponse__Output>
   ListTransactions: MethodDefinition<_credits_v1_ListTransactionsRequest, _credits_v1_ListTransactionsResponse, _credits_v1_ListTransactionsRequest__Output, _credits_v1_ListTransactionsResponse__Output>

@@ -15,6 +15,7 @@ export interface Transaction {
   'reference'?: (string);
   'metadata'?: ({[key: string]: string});
   'created_by'?: (string);
+  'shortfall'?: (number | string | Long);
 }
 
 export interface Transaction__Output {
@@ -28,4 +29,5 @@ export interface Transaction__Output {
   'reference': (string);
   'metadata': ({[key: string]: string});
   'created_by': (string);
+  'shortfall': (string);
 }
