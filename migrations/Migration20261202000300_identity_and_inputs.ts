@@ -19,7 +19,7 @@ export class Migration20261202000300_identity_and_inputs extends Migration {
     this.addSql('CREATE UNIQUE INDEX users_email_normalized_key ON users (email_normalized);');
     // Rows written by other systems (the adopted legacy table may still have writers) get the
     // database's approximation of normalizeEmail, identical for ASCII addresses; this service
-    // always writes its own. normalize() needs PostgreSQL 13.
+    // always writes its own. normalize() needs PostgreSQL 13 and a UTF8 database.
     this.addSql(`DO $do$ BEGIN
       EXECUTE format($fn$CREATE FUNCTION users_email_normalized_default() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
@@ -31,7 +31,8 @@ export class Migration20261202000300_identity_and_inputs extends Migration {
           END IF;
           RETURN NEW;
         END $body$$fn$,
-        CASE WHEN current_setting('server_version_num')::int >= 130000 THEN 'normalize(NEW.email, NFKC)' ELSE 'NEW.email' END);
+        CASE WHEN current_setting('server_version_num')::int >= 130000 AND current_setting('server_encoding') = 'UTF8'
+          THEN 'normalize(NEW.email, NFKC)' ELSE 'NEW.email' END);
     END $do$;`);
     this.addSql(`CREATE TRIGGER users_email_normalized BEFORE INSERT OR UPDATE OF email, email_normalized ON users
       FOR EACH ROW EXECUTE FUNCTION users_email_normalized_default();`);
