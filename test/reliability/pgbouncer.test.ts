@@ -9,6 +9,7 @@ import { createCreditsClient } from '../../src/grpc/client';
 import { runCli } from '../support/cli';
 import { TEST_TOKEN } from '../support/credits-harness';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { deliveryScenarios } from '../support/delivery-scenarios';
 import { assertInvariants } from '../support/invariants';
 import { runConcurrently, scaled } from '../support/load';
 import { findPgBouncer, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
@@ -38,6 +39,7 @@ describe.runIf(available)('CreditsService behind PgBouncer (transaction pooling)
   let bouncer: PgBouncer | undefined;
   let stack: ReliabilityStack;
   const extraDatabases: TestDatabase[] = [];
+  const scenarios = deliveryScenarios(() => stack, random, 'pgb');
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -58,21 +60,6 @@ describe.runIf(available)('CreditsService behind PgBouncer (transaction pooling)
     if (failures.length) throw new AggregateError(failures, 'closing the PgBouncer test failed');
   }, 60_000);
 
-  async function ledgerOf(sessionIds: string[]) {
-    const { rows } = await stack.probe.sql.query<{ checkout_session_id: string; rows: number; amount: string }>(
-      `SELECT checkout_session_id, count(*)::int AS rows, sum(amount) AS amount FROM credit_transactions
-       WHERE checkout_session_id = ANY($1::text[]) GROUP BY checkout_session_id`,
-      [sessionIds],
-    );
-    return new Map(rows.map((row) => [row.checkout_session_id, { rows: row.rows, amount: Number(row.amount) }]));
-  }
-
-  function newPurchase(credits: number, email = `pgb-buyer-${random.hex(12)}@reliability.example`) {
-    const sessionId = seededId(random, 'cs');
-    stack.record.expectPurchase({ sessionId, email, credits });
-    stack.audit.rememberEmail(email);
-    return { sessionId, email, credits };
-  }
 
   /** PgBouncer's pool of the test database and the backends PostgreSQL sees for it, sampled while `work` runs. */
   async function watchPool<T>(work: () => Promise<T>): Promise<{ result: T; maxClients: number; maxWaiting: number; maxServer: number; maxBackends: number; samples: number }> {
@@ -133,56 +120,13 @@ describe.runIf(available)('CreditsService behind PgBouncer (transaction pooling)
     expect(again.status.pending).toEqual([]);
   });
 
-  it('1. when the same signed event is delivered many times at once, then one ledger row and one credit', async () => {
-    const copies = scaled(60, 2);
-    const purchase = newPurchase(100);
-    const delivery = checkoutDelivery(random, { sessionId: purchase.sessionId, email: purchase.email, credits: '100' });
+  it('1. when the same signed event is delivered many times at once, then one ledger row and one credit', () =>
+    scenarios.sameEventManyTimes(scaled(60, 2)));
 
-    const answers = await Promise.all(Array.from({ length: copies }, () => deliver(stack.traffic, delivery)));
+  it('2. when completed and async_payment_succeeded of one session race, then one credit', () => scenarios.completedAndSucceededRace(scaled(6)));
 
-    expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(answers.filter((answer) => answer.outcome === 'applied')).toHaveLength(1);
-    expect(answers.filter((answer) => answer.outcome === 'duplicate')).toHaveLength(copies - 1);
-    expect(await ledgerOf([purchase.sessionId])).toEqual(new Map([[purchase.sessionId, { rows: 1, amount: 100 }]]));
-    const { rows } = await stack.probe.sql.query('SELECT status, attempts FROM stripe_events WHERE event_id = $1', [delivery.eventId]);
-    expect(rows).toEqual([{ status: 'completed', attempts: copies }]);
-    await assertInvariants(stack.probe, stack.record);
-  });
-
-  it('2. when completed and async_payment_succeeded of one session race, then one credit', async () => {
-    const cases = Array.from({ length: scaled(24, 4) }, (_, index) => {
-      const purchase = newPurchase(random.int(1, 500));
-      const both = { sessionId: purchase.sessionId, email: purchase.email, credits: String(purchase.credits) };
-      // Half card payments (both events paid), half bank debits (completed is unpaid).
-      const completed = checkoutDelivery(random, { ...both, paymentStatus: index % 2 ? 'unpaid' : 'paid' });
-      const succeeded = checkoutDelivery(random, { ...both, type: 'checkout.session.async_payment_succeeded' });
-      return { purchase, pair: index % 4 < 2 ? [completed, succeeded] : [succeeded, completed] };
-    });
-
-    await runConcurrently(cases, 16, async ({ pair }) => void (await Promise.all(pair.map((delivery) => deliver(stack.traffic, delivery)))));
-
-    const ledger = await ledgerOf(cases.map(({ purchase }) => purchase.sessionId));
-    for (const { purchase } of cases) expect(ledger.get(purchase.sessionId)).toEqual({ rows: 1, amount: purchase.credits });
-    expect(stack.record.unacknowledged()).toEqual([]);
-    await assertInvariants(stack.probe, stack.record);
-  });
-
-  it('3. when many purchases by one new email arrive at once, then exactly one user holds all their credits', async () => {
-    const purchases = scaled(30, 2);
-    const email = `pgb-new-buyer-${random.hex(12)}@reliability.example`;
-    const spellings = [email, email.toUpperCase(), email.replace('pgb-new-buyer', 'Pgb-New-Buyer')];
-    const deliveries = Array.from({ length: purchases }, (_, index) => {
-      const purchase = newPurchase(10, spellings[index % spellings.length]);
-      return checkoutDelivery(random, { sessionId: purchase.sessionId, email: purchase.email, credits: '10' });
-    });
-
-    const answers = await Promise.all(deliveries.map((delivery) => deliver(stack.traffic, delivery)));
-
-    expect(answers.filter((answer) => answer.status !== 200 || answer.outcome !== 'applied')).toEqual([]);
-    const { rows } = await stack.probe.sql.query<{ credits_balance: string }>('SELECT credits_balance FROM users WHERE lower(email) = lower($1)', [email]);
-    expect(rows).toEqual([{ credits_balance: String(10 * purchases) }]);
-    await assertInvariants(stack.probe, stack.record);
-  });
+  it('3. when many purchases by one new email arrive at once, then exactly one user holds all their credits', () =>
+    scenarios.oneNewEmailManyPurchases(scaled(30, 2)));
 
   it(`4. when ${REPLICAS} replicas with DB_POOL_MAX ${DB_POOL_MAX} share ${POOL_SIZE} server connections, then each session is credited once and GetBalance reads it`, async () => {
     const buyers = Array.from({ length: scaled(40, 2) }, (_, index) => {
