@@ -41,7 +41,7 @@ export function findPgbench(): string | undefined {
 
 /**
  * The purchase transaction of src/credits/checkout.ts in its steady state (the buyer is found by
- * Stripe customer id), one distinct session per transaction. The event JSON travels as a bound
+ * Stripe customer linked to them), one distinct session per transaction, with the same statements. The event JSON travels as a bound
  * parameter (`-M prepared`), as the product sends it.
  */
 function purchaseScript(users: number): string {
@@ -49,10 +49,13 @@ function purchaseScript(users: number): string {
 \\set credits random(1, 4) * 100
 BEGIN;
 SELECT nextval('bench_purchase_seq') AS n \\gset
-INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload) VALUES ('evt_pgb_' || :n::text, 'checkout.session.completed', 'processing', 'cs_pgb_' || :n::text, :payload::jsonb) ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1 RETURNING status, outcome, user_id;
-SELECT id, uuid, email, credits_balance, stripe_customer_id FROM users WHERE stripe_customer_id = 'cus_pgb_' || :uid::text ORDER BY id LIMIT 1;
-WITH ledger AS (INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES (:uid, :credits, 'purchase', 'cs_pgb_' || :n::text, 'evt_pgb_' || :n::text) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING user_id, amount) UPDATE users SET credits_balance = users.credits_balance + ledger.amount, updated_at = now() FROM ledger WHERE users.id = ledger.user_id RETURNING users.id, users.uuid, users.email, users.credits_balance, users.stripe_customer_id;
-UPDATE stripe_events SET status = 'completed', outcome = 'applied', error_message = NULL, user_id = :uid, processed_at = now() WHERE event_id = 'evt_pgb_' || :n::text;
+INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload, line_items, source, payment_intent) VALUES ('evt_pgb_' || :n::text, 'checkout.session.completed', 'processing', 'cs_pgb_' || :n::text, :payload::jsonb, NULL, 'webhook', 'pi_pgb_' || :n::text) ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1, line_items = coalesce(stripe_events.line_items, EXCLUDED.line_items), payment_intent = coalesce(stripe_events.payment_intent, EXCLUDED.payment_intent) RETURNING status, user_id, line_items, payment_intent;
+SELECT pg_advisory_xact_lock(1885957748, hashtext('pi_pgb_' || :n::text));
+SELECT id, uuid, email, credits_balance FROM users WHERE id = (SELECT user_id FROM stripe_customers WHERE customer_id = 'cus_pgb_' || :uid::text) LIMIT 1;
+SELECT credits_balance FROM users WHERE id = :uid FOR UPDATE;
+WITH current AS (SELECT id, credits_balance FROM users WHERE id = :uid FOR UPDATE), entry AS (INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id, created_by, payment_intent, balance_after) SELECT current.id, :credits, 'purchase', 'cs_pgb_' || :n::text, 'evt_pgb_' || :n::text, 'webhook', 'pi_pgb_' || :n::text, current.credits_balance + :credits FROM current ON CONFLICT DO NOTHING RETURNING id, user_id, balance_after) UPDATE users SET credits_balance = entry.balance_after, updated_at = now() FROM entry WHERE users.id = entry.user_id RETURNING users.id, users.uuid, users.email, users.credits_balance, entry.id;
+SELECT payload FROM stripe_events WHERE payment_intent = 'pi_pgb_' || :n::text AND status = 'pending' AND event_type IN ('charge.refunded', 'charge.dispute.created', 'charge.dispute.closed') ORDER BY id FOR UPDATE SKIP LOCKED;
+UPDATE stripe_events SET status = 'completed', outcome = 'applied', error_message = NULL, user_id = :uid, processed_at = now(), payment_intent = coalesce(payment_intent, 'pi_pgb_' || :n::text) WHERE event_id = 'evt_pgb_' || :n::text;
 END;
 `;
 }
@@ -71,6 +74,8 @@ export async function runPgbench(options: {
   await withClient(options.databaseUrl, async (client) => {
     await client.query('CREATE SEQUENCE bench_purchase_seq');
     await client.query(`INSERT INTO users (email) SELECT 'pgb_' || g || '@example.com' FROM generate_series(1, $1::int) g`, [options.users]);
+    // The steady state: every buyer is found by the Stripe customer linked to them.
+    await client.query(`INSERT INTO stripe_customers (customer_id, user_id) SELECT 'cus_pgb_' || id, id FROM users`);
   });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'credits-pgbench-'));
   try {

@@ -12,6 +12,7 @@ import type { GetBalanceRequest__Output } from '../../src/contract/generated/cre
 import type { GetBalanceResponse } from '../../src/contract/generated/credits/v1/GetBalanceResponse';
 import type { SpendCreditsRequest__Output } from '../../src/contract/generated/credits/v1/SpendCreditsRequest';
 import type { SpendCreditsResponse } from '../../src/contract/generated/credits/v1/SpendCreditsResponse';
+import { normalizeEmail } from '../../src/credits/identifiers';
 import { protos } from '../../src/grpc/proto';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });
@@ -24,11 +25,11 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const HELD = `(SELECT coalesce(sum(r.amount), 0) FROM credit_reservations r
   WHERE r.user_id = users.id AND r.status = 'held' AND r.expire_time > statement_timestamp())`;
 
-/** The same three indexed lookups as the product: users_uuid_key, the primary key, users_email_lower_key. */
+/** The same three indexed lookups as the product: users_uuid_key, the primary key, users_email_normalized_key. */
 function where(identifier: string): [string, string] | undefined {
   if (UUID.test(identifier)) return ['uuid = $1', identifier.toLowerCase()];
   if (DECIMAL.test(identifier)) return ['id = $1', identifier];
-  if (EMAIL.test(identifier)) return ['lower(email) = lower($1)', identifier];
+  if (EMAIL.test(identifier)) return ['email_normalized = $1', normalizeEmail(identifier)];
   return undefined;
 }
 

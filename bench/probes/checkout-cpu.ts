@@ -15,6 +15,7 @@ import { stripeEventFromRequest } from '../../src/grpc/apply-checkout-request';
 import { applyCheckoutRequestFor } from '../../test/support/stripe-events';
 import { createLogger } from '../../src/logger';
 import { checkoutSession, stripeEvent } from '../../test/support/stripe-events';
+import { pgRunner, runPurchase, type Run, type Session } from '../baselines/purchase-pg';
 import { childrenOf, CpuMeter } from '../support/cpu';
 import { createBenchDatabase, findPostmasterPid, openBenchServer } from '../support/database';
 
@@ -44,24 +45,6 @@ async function measure(name: string, count: number, operation: (index: number) =
   const postgres = measured ? Math.round(((measured().seconds.postgres ?? 0) * 1e6) / count) : undefined;
   const cell = (value: number | undefined) => String(value ?? '–').padStart(6);
   console.log(`${name.padEnd(66)} ${cell(Math.round((used.user + used.system) / count))} ${cell(postgres)} ${cell(Math.round((wall * 1000) / count))}`);
-}
-
-type Run = (sql: string, values: unknown[]) => Promise<{ rows: { id: string }[] }>;
-
-/** The purchase's statements (src/credits/checkout.ts, steady state and first purchase alike), with bound parameters. */
-async function purchase(run: Run, e: { event: { id: string; type: string }; rawJson: string; session: { id: string; customer: string; email: string } }) {
-  await run(
-    `INSERT INTO stripe_events (event_id, event_type, status, checkout_session_id, payload) VALUES ($1, $2, 'processing', $3, $4::jsonb)
-     ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1 RETURNING status, outcome, user_id`,
-    [e.event.id, e.event.type, e.session.id, e.rawJson],
-  );
-  let user = (await run('SELECT id, uuid, email, credits_balance FROM users WHERE stripe_customer_id = $1 ORDER BY id LIMIT 1', [e.session.customer])).rows[0];
-  user ??= (await run('SELECT id, uuid, email, credits_balance FROM users WHERE lower(email) = lower($1) LIMIT 1', [e.session.email])).rows[0];
-  user ??= (await run('INSERT INTO users (email) VALUES ($1) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id, uuid, email, credits_balance', [e.session.email])).rows[0];
-  await run('UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL', [e.session.customer, user!.id]);
-  await run(`INSERT INTO credit_transactions (user_id, amount, kind, checkout_session_id, stripe_event_id) VALUES ($1, 100, 'purchase', $2, $3) ON CONFLICT (checkout_session_id) DO NOTHING RETURNING id`, [user!.id, e.session.id, e.event.id]);
-  await run('UPDATE users SET credits_balance = credits_balance + 100, updated_at = now() WHERE id = $1 RETURNING id, uuid, email, credits_balance', [user!.id]);
-  await run(`UPDATE stripe_events SET status = 'completed', outcome = 'applied', error_message = NULL, user_id = $1, processed_at = now() WHERE event_id = $2`, [user!.id, e.event.id]);
 }
 
 async function main(): Promise<void> {
@@ -100,20 +83,21 @@ async function main(): Promise<void> {
     });
     single.release();
     await measure('applyStripeEvent through MikroORM (the product)', COUNT, (i) => applyStripeEvent(store, events[i]!, rules, logger));
-    const input = (e: (typeof viaPg)[number]) => {
-      const session = (e.event.data as { object: unknown }).object as { id: string; customer: string; customer_details: { email: string } };
-      return { event: e.event as never, rawJson: e.rawJson, session: { id: session.id, customer: session.customer, email: session.customer_details.email } };
+    // The same statements as the plain baselines (bench/baselines/purchase-pg.ts), through each runner.
+    const purchase = (run: Run, e: (typeof viaPg)[number]) => {
+      const event = e.event as { id: string; type: string; data: { object: Session } };
+      return runPurchase(run, { id: event.id, type: event.type, session: event.data.object }, e.rawJson);
     };
     const knex = orm.em.getKnex();
     // knex numbers the ? placeholders itself; $n in the SQL above become ? for it.
     const viaKnex = makeEvents(COUNT, 'k');
     await measure('same transaction through knex.transaction + raw(sql, bindings)', COUNT, (i) =>
-      knex.transaction((trx) => purchase(async (sql, values) => (await trx.raw(sql.replace(/\$\d+/g, '?'), values as never)) as never, input(viaKnex[i]!))),
+      knex.transaction((trx) => purchase(async (sql, values) => (await trx.raw(sql.replace(/\$\d+/g, '?'), values as never)) as never, viaKnex[i]!)),
     );
     const viaOrmConnection = makeEvents(COUNT, 'c');
     await measure('same transaction, em.transactional + em.getConnection().execute', COUNT, (i) =>
       orm.em.fork().transactional((em) =>
-        purchase(async (sql, values) => ({ rows: (await em.execute(sql.replace(/\$\d+/g, '?'), values)) as never }), input(viaOrmConnection[i]!)),
+        purchase(async (sql, values) => ({ rows: (await em.execute(sql.replace(/\$\d+/g, '?'), values)) as never }), viaOrmConnection[i]!),
       ),
     );
     const viaPrepared = makeEvents(COUNT, 'n');
@@ -121,12 +105,12 @@ async function main(): Promise<void> {
     try {
       await measure('same transaction through plain pg, bound parameters', COUNT, async (i) => {
         await client.query('BEGIN');
-        await purchase((sql, values) => client.query(sql, values), input(viaPg[i]!));
+        await purchase(pgRunner(client), viaPg[i]!);
         await client.query('COMMIT');
       });
       await measure('same, plain pg with named (prepared once per connection) statements', COUNT, async (i) => {
         await client.query('BEGIN');
-        await purchase((sql, values) => client.query({ name: createHash('sha1').update(sql).digest('hex').slice(0, 16), text: sql, values }), input(viaPrepared[i]!));
+        await purchase(async (sql, values) => (await client.query({ name: createHash('sha1').update(sql).digest('hex').slice(0, 16), text: sql, values })) as never, viaPrepared[i]!);
         await client.query('COMMIT');
       });
     } finally {
