@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createCreditsClient } from '../src/grpc/client';
+import { createCreditsClient, type CreditsServiceClient } from '../src/grpc/client';
 import { checkoutSession, stripeEvent } from '../test/support/stripe-events';
 import { runPgbench, type PgbenchResult } from './baselines/pgbench';
-import { runBalanceLoad, runSpendLoad } from './load/unary-load';
+import { runBalanceLoad, runSpendLoad, type UnaryLoadResult } from './load/unary-load';
 import { checkMoney } from './load/money-check';
 import { deliver, webhookAgent } from './load/webhook-client';
 import { makeBuyers, planDeliveries, seededRandom, type WebhookBook } from './load/webhook-events';
@@ -77,58 +77,37 @@ async function seedBuyers(load: WebhookLoad): Promise<void> {
   agent.destroy();
 }
 
-async function balancePhase(
-  name: string,
-  url: string,
-  token: string,
-  identifiers: string[],
-  options: BenchOptions,
-  cpu: { meter: CpuMeter; groups: string[] },
-): Promise<BalanceFigures> {
-  const client = createCreditsClient(url, { token });
-  try {
-    const run = async (concurrency: number, seconds: number) => {
-      const measured = cpu.meter.start();
-      const result = await runBalanceLoad(name, client, identifiers, { concurrency, durationMs: seconds * 1000 });
-      return { ...result, cpu: phaseCpu(measured(), result.calls, cpu.groups) };
-    };
-    if (options.warmupS > 0) await run(options.balanceConcurrency, options.warmupS);
-    const throughput = await run(options.balanceConcurrency, options.durationS);
-    log(`  ${name}: GetBalance c=${options.balanceConcurrency} ${throughput.callsPerS} calls/s, p99 ${throughput.latencyMs.p99} ms`);
-    const latency = await run(options.balanceLatencyConcurrency, options.durationS);
-    log(`  ${name}: GetBalance c=${options.balanceLatencyConcurrency} ${latency.callsPerS} calls/s, p99 ${latency.latencyMs.p99} ms`);
-    return { throughput, latency };
-  } finally {
-    client.close();
-  }
-}
+type UnaryPhaseLoad = (client: CreditsServiceClient, load: { concurrency: number; durationMs: number }, phase: number) => Promise<UnaryLoadResult>;
 
-/** SpendCredits of 1 credit, each with a fresh idempotency key: throughput, then latency, like GetBalance. */
-async function spendPhase(
+/**
+ * One RPC under load: a warm-up, throughput at the high concurrency, then latency at the low one.
+ * `ok` counts the calls answered OK across every run, warm-up included (what the spend check expects).
+ */
+async function unaryPhase(
+  rpc: 'GetBalance' | 'SpendCredits',
   name: string,
   url: string,
   token: string,
-  identifiers: string[],
   options: BenchOptions,
   cpu: { meter: CpuMeter; groups: string[] },
-  keyPrefix: string,
-): Promise<BalanceFigures & { okKeys: number }> {
+  load: UnaryPhaseLoad,
+): Promise<{ figures: BalanceFigures; ok: number }> {
   const client = createCreditsClient(url, { token });
-  let okKeys = 0;
+  let ok = 0;
   let phase = 0;
   try {
     const run = async (concurrency: number, seconds: number) => {
       const measured = cpu.meter.start();
-      const result = await runSpendLoad(name, client, identifiers, { concurrency, durationMs: seconds * 1000, keyPrefix: `${keyPrefix}-${phase++}` });
-      okKeys += result.codes.OK ?? 0;
+      const result = await load(client, { concurrency, durationMs: seconds * 1000 }, phase++);
+      ok += result.codes.OK ?? 0;
       return { ...result, cpu: phaseCpu(measured(), result.calls, cpu.groups) };
     };
     if (options.warmupS > 0) await run(options.balanceConcurrency, options.warmupS);
     const throughput = await run(options.balanceConcurrency, options.durationS);
-    log(`  ${name}: SpendCredits c=${options.balanceConcurrency} ${throughput.callsPerS} calls/s, p99 ${throughput.latencyMs.p99} ms`);
+    log(`  ${name}: ${rpc} c=${options.balanceConcurrency} ${throughput.callsPerS} calls/s, p99 ${throughput.latencyMs.p99} ms`);
     const latency = await run(options.balanceLatencyConcurrency, options.durationS);
-    log(`  ${name}: SpendCredits c=${options.balanceLatencyConcurrency} ${latency.callsPerS} calls/s, p99 ${latency.latencyMs.p99} ms`);
-    return { throughput, latency, okKeys };
+    log(`  ${name}: ${rpc} c=${options.balanceLatencyConcurrency} ${latency.callsPerS} calls/s, p99 ${latency.latencyMs.p99} ms`);
+    return { figures: { throughput, latency }, ok };
   } finally {
     client.close();
   }
@@ -300,22 +279,29 @@ async function main(): Promise<number> {
     if (options.only !== 'webhook') {
       log('GetBalance');
       const identifiers = await balanceIdentifiers(productDb.url);
-      balance = {
-        product: await balancePhase('product', product.grpcUrl, token, identifiers, options, { meter: cpu, groups: ['credits', 'postgres', 'bench'] }),
-        plain: await balancePhase('plain', `127.0.0.1:${plainGrpc.port}`, token, identifiers, options, { meter: cpu, groups: ['plain-grpc', 'postgres', 'bench'] }),
+      const targets = {
+        product: { url: product.grpcUrl, cpu: { meter: cpu, groups: ['credits', 'postgres', 'bench'] } },
+        plain: { url: `127.0.0.1:${plainGrpc.port}`, cpu: { meter: cpu, groups: ['plain-grpc', 'postgres', 'bench'] } },
       };
+      const balancePhase = (name: keyof typeof targets) =>
+        unaryPhase('GetBalance', name, targets[name].url, token, options, targets[name].cpu, (client, load) => runBalanceLoad(name, client, identifiers, load));
+      balance = { product: (await balancePhase('product')).figures, plain: (await balancePhase('plain')).figures };
       log('SpendCredits');
       await fundSpenders(productDb.url);
-      const productSpend = await spendPhase('product', product.grpcUrl, token, identifiers, options, { meter: cpu, groups: ['credits', 'postgres', 'bench'] }, `bench-${runId}-product`);
-      const plainSpend = await spendPhase('plain', `127.0.0.1:${plainGrpc.port}`, token, identifiers, options, { meter: cpu, groups: ['plain-grpc', 'postgres', 'bench'] }, `bench-${runId}-plain`);
+      const spendPhase = (name: keyof typeof targets) =>
+        unaryPhase('SpendCredits', name, targets[name].url, token, options, targets[name].cpu, (client, load, phase) =>
+          runSpendLoad(name, client, identifiers, { ...load, keyPrefix: `bench-${runId}-${name}-${phase}` }),
+        );
+      const productSpend = await spendPhase('product');
+      const plainSpend = await spendPhase('plain');
       const check = await checkSpends(productDb.url, {
-        product: { prefix: `bench-${runId}-product`, okKeys: productSpend.okKeys },
-        plain: { prefix: `bench-${runId}-plain`, okKeys: plainSpend.okKeys },
+        product: { prefix: `bench-${runId}-product`, okKeys: productSpend.ok },
+        plain: { prefix: `bench-${runId}-plain`, okKeys: plainSpend.ok },
       });
       log(`  spend check: ${check.ok ? 'exact' : `FAILED: ${check.problems.join('; ')}`}`);
       spend = {
-        product: { throughput: productSpend.throughput, latency: productSpend.latency },
-        plain: { throughput: plainSpend.throughput, latency: plainSpend.latency },
+        product: productSpend.figures,
+        plain: plainSpend.figures,
         check,
       };
     }

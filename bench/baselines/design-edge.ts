@@ -11,22 +11,13 @@ import Stripe from 'stripe';
 import type { ApplyCheckoutRequest } from '../../src/contract/generated/credits/v1/ApplyCheckoutRequest';
 import type { ApplyCheckoutResponse__Output } from '../../src/contract/generated/credits/v1/ApplyCheckoutResponse';
 import { protos } from '../../src/grpc/proto';
+import type { Session } from './purchase-pg';
 
 const secret = process.env.STRIPE_WEBHOOK_SECRET ?? '';
 const authorization = `Bearer ${process.env.CREDITS_API_TOKEN ?? ''}`;
 const client = new protos.credits.v1.CreditsService(process.env.CREDITS_GRPC_URL ?? '127.0.0.1:50051', grpc.credentials.createInsecure());
 const MAX_BODY = 1024 * 1024;
 const DEADLINE_MS = 5_000;
-
-interface Session {
-  id: string;
-  mode?: string;
-  payment_status?: string;
-  customer?: string | null;
-  customer_details?: { email?: string | null } | null;
-  customer_email?: string | null;
-  metadata?: Record<string, string>;
-}
 
 function request(event: Stripe.Event, rawBody: string): ApplyCheckoutRequest {
   const session = event.data.object as unknown as Session;
