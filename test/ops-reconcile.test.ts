@@ -426,6 +426,17 @@ describe('only one reconcile at a time', { timeout: 120_000 }, () => {
   });
 });
 
+/** The credits process's metrics page. */
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** One series' value on a metrics page; undefined when the series is absent. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
 describe('the reconcile loop of the credits process', { timeout: 120_000 }, () => {
   it('when RECONCILE_INTERVAL_S is set, then the process reconciles on its own and exports the metrics', async () => {
     const missed = stripeHas({ packs: 4, delivered: false });
@@ -445,11 +456,7 @@ describe('the reconcile loop of the credits process', { timeout: 120_000 }, () =
     // A period shorter than configuration allows, so the test sees several passes.
     const runtime = await startCreditsRuntime({ config, logger: logs.logger, migrate: true, database: { url: h.database.url, stop: async () => {} }, reconcileIntervalMs: 50 });
     try {
-      const metric = async (name: string, labels = ''): Promise<number | undefined> => {
-        const text = await (await fetch(`http://127.0.0.1:${runtime.metrics.port}/metrics`)).text();
-        const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
-        return line === undefined ? undefined : Number(line.split(' ')[1]);
-      };
+      const metric = async (name: string, labels = '') => sample(await scrape(runtime.metrics.port), name, labels);
       expect(await metric('credits_reconcile_failures_total', '{kind="run"}')).toBe(0);
       // Wait for two completed passes: the purchase is recovered by the first and found done by the second.
       while (((await metric('credits_reconcile_runs_total', '{result="completed"}')) ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -481,12 +488,9 @@ describe('the reconcile loop of the credits process', { timeout: 120_000 }, () =
     });
     const runtime = await startCreditsRuntime({ config, logger: captureLogs().logger, migrate: false, database: { url: h.database.url, stop: async () => {} }, reconcileIntervalMs: 20 });
     try {
-      const failedRuns = async () => {
-        const text = await (await fetch(`http://127.0.0.1:${runtime.metrics.port}/metrics`)).text();
-        return Number(/^credits_reconcile_failures_total\{kind="run"\} (\S+)$/m.exec(text)?.[1] ?? 0);
-      };
+      const failedRuns = async () => sample(await scrape(runtime.metrics.port), 'credits_reconcile_failures_total', '{kind="run"}') ?? 0;
       while ((await failedRuns()) < 2) await new Promise((resolve) => setTimeout(resolve, 25));
-      const text = await (await fetch(`http://127.0.0.1:${runtime.metrics.port}/metrics`)).text();
+      const text = await scrape(runtime.metrics.port);
       expect(text).toMatch(/^credits_reconcile_last_success_timestamp_seconds 0$/m);
     } finally {
       await runtime.close();
