@@ -5,18 +5,16 @@
  * No framework, no schema validation, no logging, no metrics, no retries.
  * Env: CREDITS_GRPC_URL, CREDITS_API_TOKEN, STRIPE_WEBHOOK_SECRET, HTTP_PORT. Prints {"ready":port} when listening.
  */
-import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { ApplyCheckoutRequest } from '../../src/contract/generated/credits/v1/ApplyCheckoutRequest';
 import type { ApplyCheckoutResponse__Output } from '../../src/contract/generated/credits/v1/ApplyCheckoutResponse';
 import { protos } from '../../src/grpc/proto';
 import type { Session } from './purchase-pg';
+import { serveWebhook } from './webhook-http';
 
-const secret = process.env.STRIPE_WEBHOOK_SECRET ?? '';
 const authorization = `Bearer ${process.env.CREDITS_API_TOKEN ?? ''}`;
 const client = new protos.credits.v1.CreditsService(process.env.CREDITS_GRPC_URL ?? '127.0.0.1:50051', grpc.credentials.createInsecure());
-const MAX_BODY = 1024 * 1024;
 const DEADLINE_MS = 5_000;
 
 function request(event: Stripe.Event, rawBody: string): ApplyCheckoutRequest {
@@ -37,50 +35,15 @@ function request(event: Stripe.Event, rawBody: string): ApplyCheckoutRequest {
   };
 }
 
-function answer(response: http.ServerResponse, status: number, body: object): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
-}
-
-const server = http.createServer((req, response) => {
-  if (req.method === 'GET' && req.url === '/readyz') return answer(response, 200, { ready: true });
-  if (req.method !== 'POST' || req.url !== '/webhooks/stripe') return answer(response, 404, { error: 'not found' });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size <= MAX_BODY) chunks.push(chunk);
-  });
-  req.on('end', () => {
-    if (size > MAX_BODY) return answer(response, 413, { error: 'too large' });
-    const rawBody = Buffer.concat(chunks).toString('utf8');
-    let event: Stripe.Event;
-    try {
-      event = Stripe.webhooks.constructEvent(rawBody, req.headers['stripe-signature'] ?? '', secret);
-    } catch {
-      return answer(response, 400, { error: 'bad signature' });
-    }
+serveWebhook(
+  process.env.STRIPE_WEBHOOK_SECRET ?? '',
+  (event, rawBody, answer) => {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', authorization);
     client.ApplyCheckout(request(event, rawBody), metadata, { deadline: Date.now() + DEADLINE_MS }, (error, result?: ApplyCheckoutResponse__Output) => {
-      if (error || !result) answer(response, 503, { error: 'unavailable' });
-      else answer(response, 200, { received: true, outcome: result.outcome === 'APPLY_CHECKOUT_OUTCOME_APPLIED' ? 'applied' : 'duplicate' });
+      if (error || !result) answer(503, { error: 'unavailable' });
+      else answer(200, { received: true, outcome: result.outcome === 'APPLY_CHECKOUT_OUTCOME_APPLIED' ? 'applied' : 'duplicate' });
     });
-  });
-});
-
-server.keepAliveTimeout = 65_000;
-server.listen(Number(process.env.HTTP_PORT ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: (server.address() as { port: number }).port }));
-});
-
-const stop = () => {
-  server.close(() => {
-    client.close();
-    process.exit(0);
-  });
-  server.closeAllConnections();
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+  },
+  async () => client.close(),
+);
